@@ -1,0 +1,130 @@
+/**
+ * AMQP frames: finding whole frames in a read buffer, and writing method, content header, body and
+ * heartbeat frames into an output {@link Writer}.
+ *
+ * Frame layout: type (1) · channel (2) · payload size (4) · payload · 0xCE.
+ */
+import { frameError } from "./errors.ts";
+import {
+  encodeMethod,
+  FRAME_BODY,
+  FRAME_END,
+  FRAME_HEADER,
+  FRAME_HEARTBEAT,
+  FRAME_METHOD,
+} from "./spec.ts";
+import type { Method } from "./spec.ts";
+import type { Writer } from "./writer.ts";
+
+export const FRAME_OVERHEAD = 8;
+
+/** The protocol header a 0-9-1 client sends first, and the one we answer a wrong header with. */
+export const PROTOCOL_HEADER = new Uint8Array([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+
+/** Receives one whole frame; the payload is `buf[start, end)`, valid only during the call. */
+export type FrameHandler = (
+  type: number,
+  channel: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+) => void;
+
+/**
+ * Calls `onFrame` for each whole frame in `buf[start, end)` and returns where the first incomplete
+ * frame begins. Throws a 501 FRAME_ERROR for a frame over `frameMax` (checked from the size field,
+ * before waiting for the bytes) or a missing frame end octet.
+ */
+export function parseFrames(
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+  frameMax: number,
+  onFrame: FrameHandler,
+  shouldStop: () => boolean,
+): number {
+  let pos = start;
+  while (end - pos >= 7 && !shouldStop()) {
+    const size = view.getUint32(pos + 3);
+    if (size + FRAME_OVERHEAD > frameMax) {
+      throw frameError(`type ${buf[pos]}, frame size ${size} exceeds frame_max ${frameMax}`);
+    }
+    const frameEnd = pos + 7 + size;
+    if (frameEnd >= end) break;
+    if (buf[frameEnd] !== FRAME_END) {
+      throw frameError(`frame end octet 0x${buf[frameEnd].toString(16)} is not 0xce`);
+    }
+    const type = buf[pos];
+    const channel = view.getUint16(pos + 1);
+    pos = frameEnd + 1;
+    onFrame(type, channel, buf, frameEnd - size, frameEnd);
+  }
+  return pos;
+}
+
+function frameStart(w: Writer, type: number, channel: number): number {
+  w.ensure(7);
+  w.octet(type);
+  w.short(channel);
+  const at = w.pos;
+  w.long(0);
+  return at;
+}
+
+function frameFinish(w: Writer, sizeAt: number): void {
+  w.patchLong(sizeAt, w.pos - sizeAt - 4);
+  w.octet(FRAME_END);
+}
+
+export function writeMethodFrame(w: Writer, channel: number, method: Method): void {
+  const at = frameStart(w, FRAME_METHOD, channel);
+  encodeMethod(w, method);
+  frameFinish(w, at);
+}
+
+/**
+ * A content header frame. `properties` is the flags word and property list exactly as received
+ * from the publisher, so they reach consumers byte for byte.
+ */
+export function writeHeaderFrame(
+  w: Writer,
+  channel: number,
+  classId: number,
+  bodySize: number,
+  properties: Uint8Array,
+): void {
+  const at = frameStart(w, FRAME_HEADER, channel);
+  w.short(classId);
+  w.short(0);
+  w.longlong(bodySize);
+  w.raw(properties);
+  frameFinish(w, at);
+}
+
+/** The body split into frames of at most `frameMax` bytes each (a 0-byte body sends no frame). */
+export function writeBodyFrames(
+  w: Writer,
+  channel: number,
+  body: Uint8Array,
+  frameMax: number,
+): void {
+  const chunk = frameMax - FRAME_OVERHEAD;
+  for (let off = 0; off < body.length; off += chunk) {
+    const part = body.subarray(off, Math.min(body.length, off + chunk));
+    w.ensure(part.length + FRAME_OVERHEAD);
+    w.octet(FRAME_BODY);
+    w.short(channel);
+    w.long(part.length);
+    w.raw(part);
+    w.octet(FRAME_END);
+  }
+}
+
+export function writeHeartbeat(w: Writer): void {
+  w.ensure(FRAME_OVERHEAD);
+  w.octet(FRAME_HEARTBEAT);
+  w.short(0);
+  w.long(0);
+  w.octet(FRAME_END);
+}

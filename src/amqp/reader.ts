@@ -1,0 +1,175 @@
+/**
+ * A cursor over a byte range that reads AMQP's primitive types in network byte order.
+ *
+ * One Reader is reused for every frame of a connection: {@link Reader.reset} points it at the next
+ * frame's payload inside the connection's read buffer, so parsing allocates nothing but the values.
+ */
+import { readTable } from "./table.ts";
+import type { FieldTable } from "./table.ts";
+
+/** Raised when a payload ends before the value being read, or holds an impossible value. */
+export class DecodeError extends Error {}
+
+// ignoreBOM: a leading U+FEFF is part of the string, not a byte-order mark to drop.
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+export class Reader {
+  buf: Uint8Array;
+  view: DataView;
+  pos: number;
+  end: number;
+
+  constructor(buf: Uint8Array = new Uint8Array(0), pos = 0, end = buf.length) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = pos;
+    this.end = end;
+  }
+
+  /** Points the reader at `buf[pos, end)`; reuses the DataView when the buffer is the same. */
+  reset(buf: Uint8Array, pos: number, end: number): void {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    this.pos = pos;
+    this.end = end;
+  }
+
+  need(n: number): void {
+    if (this.pos + n > this.end) {
+      throw new DecodeError(`payload ends ${this.pos + n - this.end} byte(s) early`);
+    }
+  }
+
+  remaining(): number {
+    return this.end - this.pos;
+  }
+
+  octet(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  int8(): number {
+    this.need(1);
+    return this.view.getInt8(this.pos++);
+  }
+
+  short(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  int16(): number {
+    this.need(2);
+    const v = this.view.getInt16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  long(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  int32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Unsigned 64-bit as a number: exact up to 2^53, which delivery tags and sizes never pass. */
+  longlong(): number {
+    this.need(8);
+    const hi = this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
+    return hi * 0x100000000 + lo;
+  }
+
+  int64(): bigint {
+    this.need(8);
+    const v = this.view.getBigInt64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  uint64(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  float(): number {
+    this.need(4);
+    const v = this.view.getFloat32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  double(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A view of the next `n` bytes (no copy: valid only while the underlying buffer is). */
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  shortstr(): string {
+    const len = this.octet();
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    return decodeText(this.buf, start, start + len);
+  }
+
+  longstr(): string {
+    const len = this.long();
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    return decodeText(this.buf, start, start + len);
+  }
+
+  /** A long string kept as bytes (SASL responses may hold NULs and need not be UTF-8). */
+  longstrBytes(): Uint8Array {
+    return this.bytes(this.long());
+  }
+
+  table(): FieldTable {
+    return readTable(this, 0);
+  }
+}
+
+/** Decodes UTF-8; short ASCII strings (names, routing keys) skip TextDecoder, which costs more. */
+export function decodeText(buf: Uint8Array, start: number, end: number): string {
+  if (end - start <= 64) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (buf[i] > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      let s = "";
+      for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+      return s;
+    }
+  }
+  return utf8.decode(buf.subarray(start, end));
+}

@@ -1,0 +1,163 @@
+/**
+ * A classic queue: a deque of ready messages, its consumers, and round-robin dispatch that respects
+ * each consumer's credit (prefetch). Unacked messages live in the channel that received them; the
+ * queue only counts them and takes them back on requeue, in their original order.
+ */
+import { Deque } from "./deque.ts";
+import type { Message, QueuedMessage } from "./message.ts";
+import type { FieldTable } from "../amqp/table.ts";
+
+/** Someone receiving from a queue; implemented by the server's channel-side consumer. */
+export interface Consumer {
+  readonly tag: string;
+  readonly noAck: boolean;
+  readonly exclusive: boolean;
+  /** True while the consumer has credit (prefetch, flow, socket) for one more message. */
+  canDeliver(): boolean;
+  /** Hands over one message; the queue has already removed it from its ready list. */
+  deliver(qm: QueuedMessage, queue: Queue): void;
+  /** The queue went away (deleted): the consumer is gone, tell the client if it can be told. */
+  cancelledByServer(queue: Queue): void;
+}
+
+export interface QueueOptions {
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+  /** The connection that owns an exclusive queue. */
+  owner: unknown;
+}
+
+export class Queue {
+  readonly ready = new Deque<QueuedMessage>();
+  readonly consumers: Consumer[] = [];
+  unackedCount = 0;
+  /** Auto-delete applies only once the queue has had a consumer. */
+  hadConsumer = false;
+  deleted = false;
+  private nextSeq = 1;
+  private rrIndex = 0;
+  private dispatching = false;
+
+  /** Called when the queue wants to be deleted (auto-delete after the last consumer). */
+  onAutoDelete: ((q: Queue) => void) | undefined;
+
+  constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {}
+
+  get durable(): boolean {
+    return this.options.durable;
+  }
+
+  get exclusive(): boolean {
+    return this.options.exclusive;
+  }
+
+  get autoDelete(): boolean {
+    return this.options.autoDelete;
+  }
+
+  get messageCount(): number {
+    return this.ready.length;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
+  /** Adds a routed message at the tail and delivers what consumers can take. */
+  enqueue(msg: Message): void {
+    this.ready.push({ msg, seq: this.nextSeq++, redelivered: false });
+    if (this.consumers.length > 0) this.dispatch();
+  }
+
+  /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
+  get(noAck: boolean): QueuedMessage | undefined {
+    const qm = this.ready.shift();
+    if (qm && !noAck) this.unackedCount++;
+    return qm;
+  }
+
+  /** An unacked message was settled (ack, or reject/nack without requeue). */
+  settle(_qm: QueuedMessage): void {
+    this.unackedCount--;
+  }
+
+  /**
+   * Puts unacked messages back where they were (by sequence), marked redelivered. Callers pass
+   * them in any order; they are inserted highest sequence first so each lands at the front.
+   */
+  requeue(qms: QueuedMessage[]): void {
+    if (this.deleted) return;
+    qms.sort((a, b) => b.seq - a.seq);
+    for (const qm of qms) {
+      this.unackedCount--;
+      qm.redelivered = true;
+      this.ready.insertOrdered(qm, (a, b) => a.seq < b.seq);
+    }
+    this.dispatch();
+  }
+
+  purge(): number {
+    const n = this.ready.length;
+    this.ready.clear();
+    return n;
+  }
+
+  addConsumer(c: Consumer): void {
+    this.consumers.push(c);
+    this.hadConsumer = true;
+    this.dispatch();
+  }
+
+  hasExclusiveConsumer(): boolean {
+    return this.consumers.some((c) => c.exclusive);
+  }
+
+  /** Removes a consumer; an auto-delete queue that lost its last one asks to be deleted. */
+  removeConsumer(c: Consumer): void {
+    const i = this.consumers.indexOf(c);
+    if (i < 0) return;
+    this.consumers.splice(i, 1);
+    if (this.rrIndex > i) this.rrIndex--;
+    if (this.consumers.length === 0 && this.options.autoDelete && this.onAutoDelete) {
+      this.onAutoDelete(this);
+    }
+  }
+
+  /** Round-robin delivery of ready messages to consumers that have credit. */
+  dispatch(): void {
+    if (this.dispatching || this.deleted) return;
+    this.dispatching = true;
+    try {
+      const consumers = this.consumers;
+      while (this.ready.length > 0 && consumers.length > 0) {
+        let chosen: Consumer | undefined;
+        for (let tried = 0; tried < consumers.length; tried++) {
+          if (this.rrIndex >= consumers.length) this.rrIndex = 0;
+          const c = consumers[this.rrIndex++];
+          if (c.canDeliver()) {
+            chosen = c;
+            break;
+          }
+        }
+        if (!chosen) break;
+        const qm = this.ready.shift()!;
+        if (!chosen.noAck) this.unackedCount++;
+        chosen.deliver(qm, this);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** Marks the queue deleted and tells its consumers; returns the ready count it dropped. */
+  markDeleted(): number {
+    this.deleted = true;
+    const n = this.ready.length;
+    this.ready.clear();
+    const consumers = this.consumers.splice(0);
+    for (const c of consumers) c.cancelledByServer(this);
+    return n;
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * A virtual host: its exchanges, queues and bindings, and every rule about declaring, deleting,
+ * binding and routing them, with RabbitMQ's reply codes and texts.
+ */
+import {
+  accessRefused,
+  commandInvalid,
+  inVhost,
+  notFound,
+  preconditionFailed,
+  resourceLocked,
+} from "../amqp/errors.ts";
+import { plainValue } from "../amqp/table.ts";
+import type { FieldTable, FieldValue } from "../amqp/table.ts";
+import { Field } from "../amqp/table.ts";
+import { Exchange, isExchangeType } from "./exchange.ts";
+import type { Binding, Destination, ExchangeOptions } from "./exchange.ts";
+import type { Message } from "./message.ts";
+import { Queue } from "./queue.ts";
+import type { QueueOptions } from "./queue.ts";
+import { generatedQueueName } from "./names.ts";
+
+const DEFAULT_EXCHANGES: [string, string][] = [
+  ["amq.direct", "direct"],
+  ["amq.fanout", "fanout"],
+  ["amq.topic", "topic"],
+  ["amq.headers", "headers"],
+  ["amq.match", "headers"],
+];
+
+/** Queue arguments compared on redeclare (others are ignored, as RabbitMQ does). */
+const EQUIVALENCE_ARGS = [
+  "x-expires",
+  "x-message-ttl",
+  "x-dead-letter-exchange",
+  "x-dead-letter-routing-key",
+  "x-max-length",
+  "x-max-length-bytes",
+  "x-max-priority",
+  "x-overflow",
+  "x-queue-mode",
+  "x-queue-type",
+  "x-single-active-consumer",
+];
+
+export interface DeclareQueueRequest extends Omit<QueueOptions, "owner"> {
+  name: string;
+  passive: boolean;
+}
+
+export interface DeclareExchangeRequest extends ExchangeOptions {
+  name: string;
+  type: string;
+  passive: boolean;
+}
+
+export class VHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  readonly defaultExchange: Exchange;
+
+  constructor(readonly name: string) {
+    const opts = { durable: true, autoDelete: false, internal: false, arguments: {} };
+    this.defaultExchange = new Exchange("", "direct", opts);
+    this.exchanges.set("", this.defaultExchange);
+    for (const [n, t] of DEFAULT_EXCHANGES) {
+      this.exchanges.set(n, new Exchange(n, t as "direct", { ...opts }));
+    }
+  }
+
+  private exchangeText(name: string): string {
+    return inVhost("exchange", name, this.name);
+  }
+
+  private queueText(name: string): string {
+    return inVhost("queue", name, this.name);
+  }
+
+  // ---- exchanges
+
+  /** Looks up an exchange for use: 404 when missing. */
+  exchange(name: string): Exchange {
+    const ex = this.exchanges.get(name);
+    if (!ex) throw notFound(`no ${this.exchangeText(name)}`);
+    return ex;
+  }
+
+  declareExchange(req: DeclareExchangeRequest): Exchange {
+    if (req.name === "") throw accessRefused("operation not permitted on the default exchange");
+    const existing = this.exchanges.get(req.name);
+    if (req.passive) {
+      if (!existing) throw notFound(`no ${this.exchangeText(req.name)}`);
+      return existing;
+    }
+    if (!isExchangeType(req.type)) throw commandInvalid(`unknown exchange type '${req.type}'`);
+    if (existing) {
+      const what = this.exchangeText(req.name);
+      const check = (arg: string, received: unknown, current: unknown) => {
+        if (received !== current) {
+          throw preconditionFailed(
+            `inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`,
+          );
+        }
+      };
+      check("type", req.type, existing.type);
+      check("durable", req.durable, existing.durable);
+      check("auto_delete", req.autoDelete, existing.autoDelete);
+      check("internal", req.internal, existing.internal);
+      return existing;
+    }
+    if (req.name.startsWith("amq.")) {
+      throw accessRefused(`exchange name '${req.name}' contains reserved prefix 'amq.*'`);
+    }
+    const ex = new Exchange(req.name, req.type, {
+      durable: req.durable,
+      autoDelete: req.autoDelete,
+      internal: req.internal,
+      arguments: req.arguments,
+    });
+    this.exchanges.set(req.name, ex);
+    return ex;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+    if (name.startsWith("amq.") && this.exchanges.has(name)) {
+      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    const ex = this.exchanges.get(name);
+    if (!ex) return; // RabbitMQ answers delete-ok for a missing exchange
+    if (ifUnused && ex.bindings.size > 0) {
+      throw preconditionFailed(`${this.exchangeText(name)} in use`);
+    }
+    this.removeExchange(ex);
+  }
+
+  private removeExchange(ex: Exchange): void {
+    this.exchanges.delete(ex.name);
+    for (const b of ex.bindings.values()) {
+      if (b.destination instanceof Exchange) b.destination.inbound.delete(b);
+    }
+    ex.bindings.clear();
+    for (const b of [...ex.inbound]) {
+      b.source.unbind(ex, b.routingKey, b.arguments);
+      this.afterUnbind(b.source);
+    }
+    ex.inbound.clear();
+  }
+
+  /** An auto-delete exchange goes when its last outgoing binding does. */
+  private afterUnbind(source: Exchange): void {
+    if (
+      source.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source
+    ) {
+      this.removeExchange(source);
+    }
+  }
+
+  // ---- queues
+
+  /**
+   * Finds a queue for an operation by `owner`'s connection: 404 when missing, 405 when another
+   * connection holds it exclusively.
+   */
+  queue(name: string, owner: unknown): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw notFound(`no ${this.queueText(name)}`);
+    this.checkExclusive(q, owner);
+    return q;
+  }
+
+  private checkExclusive(q: Queue, owner: unknown): void {
+    if (q.exclusive && q.options.owner !== owner) throw this.locked(q);
+  }
+
+  private locked(q: Queue) {
+    return resourceLocked(
+      `cannot obtain exclusive access to locked ${
+        this.queueText(q.name)
+      }. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+    );
+  }
+
+  declareQueue(req: DeclareQueueRequest, owner: unknown): Queue {
+    if (req.passive) {
+      if (req.name === "") throw notFound(`no ${this.queueText(req.name)}`);
+      return this.queue(req.name, owner);
+    }
+    let name = req.name;
+    if (name === "") {
+      do name = generatedQueueName(); while (this.queues.has(name));
+    } else if (name.startsWith("amq.")) {
+      throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    const existing = this.queues.get(name);
+    if (existing) {
+      this.checkExclusive(existing, owner);
+      if (existing.exclusive !== req.exclusive) throw this.locked(existing);
+      this.checkQueueEquivalence(existing, req);
+      return existing;
+    }
+    const q = new Queue(name, this.name, {
+      durable: req.durable,
+      exclusive: req.exclusive,
+      autoDelete: req.autoDelete,
+      arguments: req.arguments,
+      owner: req.exclusive ? owner : undefined,
+    });
+    q.onAutoDelete = (queue) => this.removeQueue(queue);
+    this.queues.set(name, q);
+    return q;
+  }
+
+  private checkQueueEquivalence(q: Queue, req: DeclareQueueRequest): void {
+    const what = this.queueText(q.name);
+    const flag = (arg: string, received: boolean, current: boolean) => {
+      if (received !== current) {
+        throw preconditionFailed(
+          `inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`,
+        );
+      }
+    };
+    flag("durable", req.durable, q.durable);
+    flag("auto_delete", req.autoDelete, q.autoDelete);
+    for (const arg of EQUIVALENCE_ARGS) {
+      const received = req.arguments[arg];
+      const current = q.options.arguments[arg];
+      if (!sameArg(received, current)) {
+        throw preconditionFailed(
+          `inequivalent arg '${arg}' for ${what}: received ${
+            describeArg(received)
+          } but current is ${describeArg(current)}`,
+        );
+      }
+    }
+  }
+
+  deleteQueue(name: string, owner: unknown, ifUnused: boolean, ifEmpty: boolean): number {
+    const q = this.queues.get(name);
+    if (!q) return 0; // RabbitMQ answers delete-ok with 0 for a missing queue
+    this.checkExclusive(q, owner);
+    if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`${this.queueText(name)} in use`);
+    if (ifEmpty && q.messageCount > 0) {
+      throw preconditionFailed(`${this.queueText(name)} not empty`);
+    }
+    return this.removeQueue(q);
+  }
+
+  /** Deletes a queue with its bindings; returns the number of ready messages dropped. */
+  removeQueue(q: Queue): number {
+    if (this.queues.get(q.name) !== q) return 0;
+    this.queues.delete(q.name);
+    for (const ex of [...this.exchanges.values()]) {
+      if (ex.unbindDestination(q).length > 0) this.afterUnbind(ex);
+    }
+    return q.markDeleted();
+  }
+
+  /** A connection closed: its exclusive queues go with it. */
+  connectionClosed(owner: unknown): void {
+    for (const q of [...this.queues.values()]) {
+      if (q.exclusive && q.options.owner === owner) this.removeQueue(q);
+    }
+  }
+
+  // ---- bindings
+
+  private sourceExchange(name: string): Exchange {
+    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+    return this.exchange(name);
+  }
+
+  bindQueue(queue: Queue, exchangeName: string, routingKey: string, args: FieldTable): void {
+    this.sourceExchange(exchangeName).bind(queue, routingKey, args);
+  }
+
+  unbindQueue(queue: Queue, exchangeName: string, routingKey: string, args: FieldTable): void {
+    const ex = this.sourceExchange(exchangeName);
+    if (ex.unbind(queue, routingKey, args)) this.afterUnbind(ex);
+  }
+
+  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
+    const dst = this.sourceExchange(destination);
+    const src = this.sourceExchange(source);
+    const b = src.bind(dst, routingKey, args);
+    if (b) dst.inbound.add(b);
+  }
+
+  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
+    const dst = this.sourceExchange(destination);
+    const src = this.sourceExchange(source);
+    const b: Binding | undefined = src.unbind(dst, routingKey, args);
+    if (b) {
+      dst.inbound.delete(b);
+      this.afterUnbind(src);
+    }
+  }
+
+  // ---- routing
+
+  /**
+   * The queues a message published to `ex` reaches, following exchange-to-exchange bindings
+   * (each exchange visited once, so cycles end).
+   */
+  route(ex: Exchange, msg: Message, out: Set<Queue>): void {
+    if (ex === this.defaultExchange) {
+      const q = this.queues.get(msg.routingKey);
+      if (q) out.add(q);
+      return;
+    }
+    const dests = new Set<Destination>();
+    ex.route(msg, dests);
+    if (dests.size === 0) return;
+    let visited: Set<Exchange> | undefined;
+    for (const d of dests) {
+      if (d instanceof Queue) {
+        out.add(d);
+      } else {
+        visited ??= new Set([ex]);
+        if (!visited.has(d)) {
+          visited.add(d);
+          d.route(msg, dests); // Set iteration visits entries added during the loop
+        }
+      }
+    }
+  }
+}
+
+function sameArg(a: FieldValue | undefined, b: FieldValue | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return JSON.stringify(plainValue(a), bigintSafe) === JSON.stringify(plainValue(b), bigintSafe);
+}
+
+const bigintSafe = (_k: string, v: unknown) => typeof v === "bigint" ? v.toString() : v;
+
+/** RabbitMQ's wording for an argument value: `the value '100' of type 'signedint'`, or `none`. */
+function describeArg(v: FieldValue | undefined): string {
+  if (v === undefined) return "none";
+  return `the value '${plainValue(v)}' of type '${argTypeName(v)}'`;
+}
+
+function argTypeName(v: FieldValue): string {
+  if (v instanceof Field) {
+    return ({
+      b: "byte",
+      B: "unsignedbyte",
+      s: "short",
+      u: "unsignedshort",
+      i: "unsignedint",
+      l: "long",
+      f: "float",
+      d: "double",
+      D: "decimal",
+      T: "timestamp",
+      x: "binary",
+      S: "longstr",
+    } as Record<string, string>)[v.type] ?? v.type;
+  }
+  switch (typeof v) {
+    case "boolean":
+      return "bool";
+    case "number":
+      return Number.isInteger(v) ? "signedint" : "double";
+    case "string":
+      return "longstr";
+  }
+  if (v === null) return "void";
+  return Array.isArray(v) ? "array" : "table";
+}

@@ -1,0 +1,627 @@
+/**
+ * One AMQP channel: the method state machine for classes channel, exchange, queue, basic, confirm
+ * and tx; content assembly (publish → header → body frames); consumers and their prefetch credit;
+ * the unacked map keyed by delivery tag; publisher confirms and transactions.
+ */
+import {
+  accessRefused,
+  AmqpError,
+  notAllowed,
+  notFound,
+  notImplemented,
+  preconditionFailed,
+  unexpectedFrame,
+} from "../amqp/errors.ts";
+import { frameError } from "../amqp/errors.ts";
+import { writeBodyFrames, writeHeaderFrame, writeMethodFrame } from "../amqp/frames.ts";
+import * as spec from "../amqp/spec.ts";
+import type { Method } from "../amqp/spec.ts";
+import type { Consumer, Queue } from "../broker/queue.ts";
+import { Message } from "../broker/message.ts";
+import type { QueuedMessage } from "../broker/message.ts";
+import { generatedConsumerTag } from "../broker/names.ts";
+import type { VHost } from "../broker/vhost.ts";
+import type { Connection } from "./connection.ts";
+
+/** A message delivered on this channel and not yet acknowledged. */
+interface Unacked {
+  qm: QueuedMessage;
+  queue: Queue;
+  consumer: ChannelConsumer | undefined;
+}
+
+/** A publish waiting for its content header and body. */
+interface PendingPublish {
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  properties: Uint8Array | undefined;
+  bodySize: number;
+  body: Uint8Array | undefined;
+  received: number;
+}
+
+/** basic.ack / nack / reject as recorded inside a transaction. */
+interface TxSettle {
+  kind: "ack" | "reject";
+  tag: number;
+  multiple: boolean;
+  requeue: boolean;
+}
+
+const USER_ID_FLAG = 1 << (15 - 11);
+
+/** Whether the raw property flags include user-id (checked without decoding the properties). */
+const hasUserId = (props: Uint8Array) =>
+  props.length >= 2 && (((props[0] << 8) | props[1]) & USER_ID_FLAG) !== 0;
+const EMPTY = new Uint8Array(0);
+
+/** A consumer on this channel, as a queue sees it. */
+class ChannelConsumer implements Consumer {
+  unacked = 0;
+
+  constructor(
+    readonly channel: Channel,
+    readonly tag: string,
+    readonly queue: Queue,
+    readonly noAck: boolean,
+    readonly exclusive: boolean,
+    readonly prefetch: number,
+  ) {}
+
+  canDeliver(): boolean {
+    const ch = this.channel;
+    if (!ch.flowActive || !ch.conn.writable) return false;
+    if (this.noAck) return true;
+    if (this.prefetch > 0 && this.unacked >= this.prefetch) return false;
+    return ch.globalPrefetch === 0 || ch.consumerUnacked < ch.globalPrefetch;
+  }
+
+  deliver(qm: QueuedMessage, queue: Queue): void {
+    this.channel.deliver(this, qm, queue);
+  }
+
+  cancelledByServer(_queue: Queue): void {
+    this.channel.serverCancel(this);
+  }
+}
+
+export class Channel {
+  private closing = false;
+  private pending: PendingPublish | undefined;
+  private nextDeliveryTag = 1;
+  private readonly unacked = new Map<number, Unacked>();
+  /** Unacked deliveries to consumers (not basic.get), counted against global prefetch. */
+  consumerUnacked = 0;
+  private readonly consumers = new Map<string, ChannelConsumer>();
+  private prefetch = 0;
+  globalPrefetch = 0;
+  flowActive = true;
+  private lastQueue = "";
+
+  private confirmMode = false;
+  private publishSeq = 0;
+  private confirmedUpTo = 0;
+  private tx: { publishes: Message[]; mandatory: boolean[]; settles: TxSettle[] } | undefined;
+
+  constructor(readonly id: number, readonly conn: Connection) {}
+
+  private get vhost(): VHost {
+    return this.conn.vhost!;
+  }
+
+  private send(m: Method): void {
+    this.conn.send(this.id, m);
+  }
+
+  // ---- frames
+
+  onMethod(m: Method): void {
+    if (this.closing) {
+      // After we sent channel.close only close-ok (or the peer's own close) counts.
+      if (m.id === spec.CHANNEL_CLOSE_OK) this.conn.channelClosed(this);
+      else if (m.id === spec.CHANNEL_CLOSE) {
+        this.send({ id: spec.CHANNEL_CLOSE_OK });
+        this.conn.channelClosed(this);
+      }
+      return;
+    }
+    if (this.pending) {
+      throw unexpectedFrame(
+        `expected content header for class 60, got non content header frame instead`,
+      );
+    }
+    this.dispatch(m);
+  }
+
+  onContentHeader(buf: Uint8Array, start: number, end: number): void {
+    if (this.closing) return;
+    const p = this.pending;
+    if (!p || p.properties) {
+      throw unexpectedFrame(
+        p
+          ? "expected content body, got non content body frame instead"
+          : "expected method frame, got non method frame instead",
+      );
+    }
+    if (end - start < 14) throw frameError("content header frame too short");
+    const view = new DataView(buf.buffer, buf.byteOffset + start, end - start);
+    const classId = view.getUint16(0);
+    if (classId !== spec.CLASS_BASIC) {
+      throw unexpectedFrame(`expected content header for class 60, got class ${classId}`);
+    }
+    const size = view.getUint32(4) * 0x100000000 + view.getUint32(8);
+    const max = this.conn.server.options.maxMessageSize;
+    if (size > max) {
+      throw preconditionFailed(`message size ${size} is larger than configured max size ${max}`);
+    }
+    p.properties = buf.slice(start + 12, end);
+    p.bodySize = size;
+    if (size === 0) return this.completePublish(p, EMPTY);
+    p.body = new Uint8Array(size);
+  }
+
+  onContentBody(buf: Uint8Array, start: number, end: number): void {
+    if (this.closing) return;
+    const p = this.pending;
+    if (!p || !p.body) {
+      throw unexpectedFrame(
+        p
+          ? "expected content header for class 60, got non content header frame instead"
+          : "expected method frame, got non method frame instead",
+      );
+    }
+    const n = end - start;
+    if (p.received + n > p.bodySize) {
+      throw frameError(
+        `content body of ${p.received + n} bytes exceeds the announced ${p.bodySize}`,
+      );
+    }
+    p.body.set(buf.subarray(start, end), p.received);
+    p.received += n;
+    if (p.received === p.bodySize) this.completePublish(p, p.body);
+  }
+
+  // ---- method dispatch
+
+  private dispatch(m: Method): void {
+    switch (m.id) {
+      case spec.CHANNEL_OPEN:
+        return this.send({ id: spec.CHANNEL_OPEN_OK, channelId: "" });
+      case spec.CHANNEL_CLOSE:
+        this.shutdown();
+        this.send({ id: spec.CHANNEL_CLOSE_OK });
+        this.conn.channelClosed(this);
+        return;
+      case spec.CHANNEL_CLOSE_OK:
+        return;
+      case spec.CHANNEL_FLOW:
+        this.flowActive = m.active;
+        this.send({ id: spec.CHANNEL_FLOW_OK, active: m.active });
+        if (m.active) this.resumeDeliveries();
+        return;
+      case spec.CHANNEL_FLOW_OK:
+        return;
+      case spec.ACCESS_REQUEST:
+        return this.send({ id: spec.ACCESS_REQUEST_OK, ticket: 1 });
+      case spec.EXCHANGE_DECLARE:
+        return this.exchangeDeclare(m);
+      case spec.EXCHANGE_DELETE:
+        this.vhost.deleteExchange(m.exchange, m.ifUnused);
+        if (!m.nowait) this.send({ id: spec.EXCHANGE_DELETE_OK });
+        return;
+      case spec.EXCHANGE_BIND:
+        this.vhost.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
+        if (!m.nowait) this.send({ id: spec.EXCHANGE_BIND_OK });
+        return;
+      case spec.EXCHANGE_UNBIND:
+        this.vhost.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
+        if (!m.nowait) this.send({ id: spec.EXCHANGE_UNBIND_OK });
+        return;
+      case spec.QUEUE_DECLARE:
+        return this.queueDeclare(m);
+      case spec.QUEUE_BIND: {
+        const q = this.queueNamed(m.queue);
+        const key = m.routingKey === "" && m.queue === "" ? q.name : m.routingKey;
+        this.vhost.bindQueue(q, m.exchange, key, m.arguments);
+        if (!m.nowait) this.send({ id: spec.QUEUE_BIND_OK });
+        return;
+      }
+      case spec.QUEUE_UNBIND: {
+        const q = this.queueNamed(m.queue);
+        const key = m.routingKey === "" && m.queue === "" ? q.name : m.routingKey;
+        this.vhost.unbindQueue(q, m.exchange, key, m.arguments);
+        return this.send({ id: spec.QUEUE_UNBIND_OK });
+      }
+      case spec.QUEUE_PURGE: {
+        const count = this.queueNamed(m.queue).purge();
+        if (!m.nowait) this.send({ id: spec.QUEUE_PURGE_OK, messageCount: count });
+        return;
+      }
+      case spec.QUEUE_DELETE: {
+        const name = this.queueName(m.queue);
+        const count = this.vhost.deleteQueue(name, this.conn, m.ifUnused, m.ifEmpty);
+        if (!m.nowait) this.send({ id: spec.QUEUE_DELETE_OK, messageCount: count });
+        return;
+      }
+      case spec.BASIC_QOS:
+        return this.basicQos(m);
+      case spec.BASIC_CONSUME:
+        return this.basicConsume(m);
+      case spec.BASIC_CANCEL:
+        return this.basicCancel(m);
+      case spec.BASIC_PUBLISH:
+        return this.basicPublish(m);
+      case spec.BASIC_GET:
+        return this.basicGet(m);
+      case spec.BASIC_ACK:
+        return this.settle({
+          kind: "ack",
+          tag: m.deliveryTag,
+          multiple: m.multiple,
+          requeue: false,
+        });
+      case spec.BASIC_NACK:
+        return this.settle({
+          kind: "reject",
+          tag: m.deliveryTag,
+          multiple: m.multiple,
+          requeue: m.requeue,
+        });
+      case spec.BASIC_REJECT:
+        return this.settle({
+          kind: "reject",
+          tag: m.deliveryTag,
+          multiple: false,
+          requeue: m.requeue,
+        });
+      case spec.BASIC_RECOVER:
+      case spec.BASIC_RECOVER_ASYNC:
+        if (!m.requeue) throw notImplemented("requeue=false");
+        this.requeueAll();
+        if (m.id === spec.BASIC_RECOVER) this.send({ id: spec.BASIC_RECOVER_OK });
+        return;
+      case spec.CONFIRM_SELECT:
+        if (this.tx) throw preconditionFailed("cannot switch from tx to confirm mode");
+        this.confirmMode = true;
+        if (!m.nowait) this.send({ id: spec.CONFIRM_SELECT_OK });
+        return;
+      case spec.TX_SELECT:
+        if (this.confirmMode) throw preconditionFailed("cannot switch from confirm to tx mode");
+        this.tx ??= { publishes: [], mandatory: [], settles: [] };
+        return this.send({ id: spec.TX_SELECT_OK });
+      case spec.TX_COMMIT:
+        return this.txCommit();
+      case spec.TX_ROLLBACK: {
+        if (!this.tx) throw preconditionFailed("channel is not transactional");
+        this.tx = { publishes: [], mandatory: [], settles: [] };
+        return this.send({ id: spec.TX_ROLLBACK_OK });
+      }
+      default:
+        throw new AmqpError(
+          spec.COMMAND_INVALID,
+          `unexpected method ${spec.METHOD_NAMES[m.id]} on channel ${this.id}`,
+          true,
+        );
+    }
+  }
+
+  // ---- exchange and queue class
+
+  private exchangeDeclare(m: spec.ExchangeDeclare): void {
+    this.vhost.declareExchange({
+      name: m.exchange,
+      type: m.type,
+      passive: m.passive,
+      durable: m.durable,
+      autoDelete: m.autoDelete,
+      internal: m.internal,
+      arguments: m.arguments,
+    });
+    if (!m.nowait) this.send({ id: spec.EXCHANGE_DECLARE_OK });
+  }
+
+  private queueDeclare(m: spec.QueueDeclare): void {
+    const q = this.vhost.declareQueue({
+      name: m.queue,
+      passive: m.passive,
+      durable: m.durable,
+      exclusive: m.exclusive,
+      autoDelete: m.autoDelete,
+      arguments: m.arguments,
+    }, this.conn);
+    this.lastQueue = q.name;
+    if (!m.nowait) {
+      this.send({
+        id: spec.QUEUE_DECLARE_OK,
+        queue: q.name,
+        messageCount: q.messageCount,
+        consumerCount: q.consumerCount,
+      });
+    }
+  }
+
+  /** An empty queue name means the queue last declared on this channel. */
+  private queueName(name: string): string {
+    if (name !== "") return name;
+    if (this.lastQueue === "") throw notFound("no previously declared queue");
+    return this.lastQueue;
+  }
+
+  private queueNamed(name: string): Queue {
+    return this.vhost.queue(this.queueName(name), this.conn);
+  }
+
+  // ---- consumers
+
+  private basicQos(m: spec.BasicQos): void {
+    if (m.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
+    if (m.global) this.globalPrefetch = m.prefetchCount;
+    else this.prefetch = m.prefetchCount;
+    this.send({ id: spec.BASIC_QOS_OK });
+    this.resumeDeliveries();
+  }
+
+  private basicConsume(m: spec.BasicConsume): void {
+    const q = this.queueNamed(m.queue);
+    const tag = m.consumerTag === "" ? generatedConsumerTag() : m.consumerTag;
+    if (this.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    if (q.hasExclusiveConsumer() || (m.exclusive && q.consumerCount > 0)) {
+      throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
+    }
+    const c = new ChannelConsumer(this, tag, q, m.noAck, m.exclusive, this.prefetch);
+    this.consumers.set(tag, c);
+    if (!m.nowait) this.send({ id: spec.BASIC_CONSUME_OK, consumerTag: tag });
+    q.addConsumer(c);
+  }
+
+  private basicCancel(m: spec.BasicCancel): void {
+    const c = this.consumers.get(m.consumerTag);
+    if (!m.nowait) this.send({ id: spec.BASIC_CANCEL_OK, consumerTag: m.consumerTag });
+    if (c) {
+      this.consumers.delete(c.tag);
+      c.queue.removeConsumer(c);
+    }
+  }
+
+  /** The consumer's queue was deleted: drop it and tell the client if it understands. */
+  serverCancel(c: ChannelConsumer): void {
+    if (this.consumers.get(c.tag) !== c) return;
+    this.consumers.delete(c.tag);
+    if (this.conn.consumerCancelNotify && !this.closing) {
+      this.send({ id: spec.BASIC_CANCEL, consumerTag: c.tag, nowait: true });
+    }
+  }
+
+  /** Writes basic.deliver with the content; called by the queue's dispatch. */
+  deliver(c: ChannelConsumer, qm: QueuedMessage, queue: Queue): void {
+    const tag = this.nextDeliveryTag++;
+    if (!c.noAck) {
+      this.unacked.set(tag, { qm, queue, consumer: c });
+      c.unacked++;
+      this.consumerUnacked++;
+    }
+    const msg = qm.msg;
+    const out = this.conn.out;
+    writeMethodFrame(out, this.id, {
+      id: spec.BASIC_DELIVER,
+      consumerTag: c.tag,
+      deliveryTag: tag,
+      redelivered: qm.redelivered,
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
+    });
+    this.writeContent(msg);
+  }
+
+  private writeContent(msg: Message): void {
+    const out = this.conn.out;
+    writeHeaderFrame(out, this.id, spec.CLASS_BASIC, msg.body.length, msg.properties);
+    writeBodyFrames(out, this.id, msg.body, this.conn.frameMax);
+    this.conn.scheduleFlush();
+  }
+
+  /** Credit came back (ack, qos, flow, drained socket): let our consumers' queues dispatch. */
+  resumeDeliveries(): void {
+    for (const c of this.consumers.values()) {
+      if (c.queue.messageCount > 0 && c.canDeliver()) c.queue.dispatch();
+    }
+  }
+
+  private basicGet(m: spec.BasicGet): void {
+    const q = this.queueNamed(m.queue);
+    const qm = q.get(m.noAck);
+    if (!qm) return this.send({ id: spec.BASIC_GET_EMPTY, clusterId: "" });
+    const tag = this.nextDeliveryTag++;
+    if (!m.noAck) this.unacked.set(tag, { qm, queue: q, consumer: undefined });
+    writeMethodFrame(this.conn.out, this.id, {
+      id: spec.BASIC_GET_OK,
+      deliveryTag: tag,
+      redelivered: qm.redelivered,
+      exchange: qm.msg.exchange,
+      routingKey: qm.msg.routingKey,
+      messageCount: q.messageCount,
+    });
+    this.writeContent(qm.msg);
+  }
+
+  // ---- acknowledgements
+
+  private settle(s: TxSettle): void {
+    const entries = this.takeUnacked(s.tag, s.multiple, this.tx !== undefined);
+    if (this.tx) {
+      this.tx.settles.push(s);
+      return;
+    }
+    this.applySettle(entries, s.kind === "ack" ? "ack" : s.requeue ? "requeue" : "drop");
+  }
+
+  /**
+   * The unacked entries an ack/nack/reject names (in tag order), removed from the map unless
+   * `peek`. Unknown tags are a 406, as in RabbitMQ; `multiple` with tag 0 means all.
+   */
+  private takeUnacked(tag: number, multiple: boolean, peek: boolean): Unacked[] {
+    const taken: Unacked[] = [];
+    if (multiple) {
+      if (tag !== 0 && !this.unacked.has(tag)) {
+        throw preconditionFailed(`unknown delivery tag ${tag}`);
+      }
+      for (const [t, u] of this.unacked) {
+        if (tag !== 0 && t > tag) break;
+        taken.push(u);
+        if (!peek) this.unacked.delete(t);
+      }
+      return taken;
+    }
+    const u = this.unacked.get(tag);
+    if (!u) throw preconditionFailed(`unknown delivery tag ${tag}`);
+    if (!peek) this.unacked.delete(tag);
+    return [u];
+  }
+
+  private applySettle(entries: Unacked[], how: "ack" | "requeue" | "drop"): void {
+    const byQueue = new Map<Queue, QueuedMessage[]>();
+    for (const u of entries) {
+      if (u.consumer) {
+        u.consumer.unacked--;
+        this.consumerUnacked--;
+      }
+      if (how === "requeue") {
+        let list = byQueue.get(u.queue);
+        if (!list) byQueue.set(u.queue, list = []);
+        list.push(u.qm);
+      } else {
+        u.queue.settle(u.qm);
+      }
+    }
+    for (const [q, qms] of byQueue) q.requeue(qms);
+    this.resumeDeliveries();
+  }
+
+  private requeueAll(): void {
+    const entries = [...this.unacked.values()];
+    this.unacked.clear();
+    this.applySettle(entries, "requeue");
+  }
+
+  // ---- publishing
+
+  private basicPublish(m: spec.BasicPublish): void {
+    if (m.immediate) throw notImplemented("immediate=true");
+    const ex = this.vhost.exchange(m.exchange);
+    if (ex.internal) {
+      throw accessRefused(
+        `cannot publish to internal exchange '${ex.name}' in vhost '${this.vhost.name}'`,
+      );
+    }
+    this.pending = {
+      exchange: m.exchange,
+      routingKey: m.routingKey,
+      mandatory: m.mandatory,
+      properties: undefined,
+      bodySize: 0,
+      body: undefined,
+      received: 0,
+    };
+  }
+
+  private completePublish(p: PendingPublish, body: Uint8Array): void {
+    this.pending = undefined;
+    const msg = new Message(p.exchange, p.routingKey, p.properties!, body);
+    if (hasUserId(msg.properties)) {
+      const userId = msg.props.userId;
+      if (userId !== undefined && userId !== this.conn.user?.name) {
+        throw preconditionFailed(
+          `user_id property set to '${userId}' but authenticated user was '${this.conn.user?.name}'`,
+        );
+      }
+    }
+    if (this.tx) {
+      this.tx.publishes.push(msg);
+      this.tx.mandatory.push(p.mandatory);
+      return;
+    }
+    this.route(msg, p.mandatory);
+    if (this.confirmMode) {
+      this.publishSeq++;
+      this.conn.pendingConfirms.add(this);
+      this.conn.scheduleFlush();
+    }
+  }
+
+  private route(msg: Message, mandatory: boolean): void {
+    // The exchange may have been deleted since basic.publish was read; that is a 404 too.
+    const ex = this.vhost.exchange(msg.exchange);
+    const queues = new Set<Queue>();
+    this.vhost.route(ex, msg, queues);
+    if (queues.size === 0) {
+      if (mandatory) {
+        writeMethodFrame(this.conn.out, this.id, {
+          id: spec.BASIC_RETURN,
+          replyCode: spec.NO_ROUTE,
+          replyText: "NO_ROUTE",
+          exchange: msg.exchange,
+          routingKey: msg.routingKey,
+        });
+        this.writeContent(msg);
+      }
+      return;
+    }
+    for (const q of queues) q.enqueue(msg);
+  }
+
+  /** Acks every publish confirmed since the last call, as one basic.ack with multiple=true. */
+  writeConfirms(): void {
+    if (this.publishSeq === this.confirmedUpTo || this.closing) return;
+    const multiple = this.publishSeq - this.confirmedUpTo > 1;
+    this.confirmedUpTo = this.publishSeq;
+    writeMethodFrame(this.conn.out, this.id, {
+      id: spec.BASIC_ACK,
+      deliveryTag: this.publishSeq,
+      multiple,
+    });
+  }
+
+  private txCommit(): void {
+    const tx = this.tx;
+    if (!tx) throw preconditionFailed("channel is not transactional");
+    this.tx = { publishes: [], mandatory: [], settles: [] };
+    tx.publishes.forEach((msg, i) => this.route(msg, tx.mandatory[i]));
+    for (const s of tx.settles) {
+      // Tags were checked when the ack arrived; one acked twice in a transaction is skipped.
+      let entries: Unacked[];
+      try {
+        entries = this.takeUnacked(s.tag, s.multiple, false);
+      } catch {
+        continue;
+      }
+      this.applySettle(entries, s.kind === "ack" ? "ack" : s.requeue ? "requeue" : "drop");
+    }
+    this.send({ id: spec.TX_COMMIT_OK });
+  }
+
+  // ---- closing
+
+  /** A soft error: send channel.close and ignore further frames until close-ok. */
+  closeWithError(e: AmqpError): void {
+    if (this.closing) return;
+    this.shutdown();
+    this.closing = true;
+    this.send({
+      id: spec.CHANNEL_CLOSE,
+      replyCode: e.code,
+      replyText: e.text.slice(0, 255),
+      classId: e.classId,
+      methodId: e.methodIndex,
+    });
+  }
+
+  /** Releases the channel's consumers and requeues its unacked messages. Idempotent. */
+  shutdown(): void {
+    this.pending = undefined;
+    this.tx = undefined;
+    for (const c of this.consumers.values()) c.queue.removeConsumer(c);
+    this.consumers.clear();
+    this.requeueAll();
+  }
+}
