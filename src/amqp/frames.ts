@@ -102,14 +102,18 @@ export function writeHeaderFrame(
   frameFinish(w, at);
 }
 
-/** The body split into frames of at most `frameMax` bytes each (a 0-byte body sends no frame). */
+/**
+ * The body split into frames of at most `frameMax` bytes each (a 0-byte body sends no frame).
+ * A `frameMax` of 0 means no limit, as in connection.tune.
+ */
 export function writeBodyFrames(
   w: Writer,
   channel: number,
   body: Uint8Array,
   frameMax: number,
 ): void {
-  const chunk = frameMax - FRAME_OVERHEAD;
+  // Guarded so that 0 (or any value too small to carry a byte) cannot make the loop spin forever.
+  const chunk = frameMax > FRAME_OVERHEAD ? frameMax - FRAME_OVERHEAD : body.length;
   for (let off = 0; off < body.length; off += chunk) {
     const part = body.subarray(off, Math.min(body.length, off + chunk));
     w.ensure(part.length + FRAME_OVERHEAD);

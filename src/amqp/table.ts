@@ -231,7 +231,7 @@ function writeTyped(w: Writer, type: FieldType, v: FieldValue): void {
     case "A":
       return writeArray(w, v as FieldValue[]);
     case "T":
-      return w.uint64(BigInt(v as number | bigint));
+      return typeof v === "bigint" ? w.uint64(v) : w.longlong(Number(v));
     case "F":
       return writeTable(w, v as FieldTable);
     case "V":

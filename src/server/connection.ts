@@ -450,6 +450,10 @@ export class Connection {
       reason: e.text,
       method: e.methodName,
     });
+    if (this.state === State.StartOk && e.code === spec.ACCESS_REFUSED && !this.authFailureClose) {
+      // Clients that did not announce authentication_failure_close expect the socket to drop.
+      return this.terminate();
+    }
     this.send(0, closeMethod(e));
     this.shutdownChannels();
     this.state = State.Closing;

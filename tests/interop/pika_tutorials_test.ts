@@ -119,14 +119,19 @@ class Py {
 
   /** Waits until this process has printed `n` lines with `event`; fails early if it ends. */
   async waitFor(event: string, n = 1, timeoutMs = WAIT_MS): Promise<Line[]> {
-    return await eventually(`${n} "${event}" line(s) from ${this.name}`, () => {
-      const found = this.events(event);
-      if (found.length >= n) return found;
-      if (this.#stdoutEnded) {
-        throw new Error(`${this.name} ended before printing ${n} "${event}"\n${this.describe()}`);
-      }
-      return undefined;
-    }, [this], timeoutMs);
+    return await eventually(
+      `${n} "${event}" line(s) from ${this.name}`,
+      () => {
+        const found = this.events(event);
+        if (found.length >= n) return found;
+        if (this.#stdoutEnded) {
+          throw new Error(`${this.name} ended before printing ${n} "${event}"\n${this.describe()}`);
+        }
+        return undefined;
+      },
+      [this],
+      timeoutMs,
+    );
   }
 
   async ready(): Promise<Line> {
@@ -381,7 +386,13 @@ pikaTest("pika tutorial 3: fanout reaches every bound queue, not later ones", as
   s.declared(`exchange:${exchange}`);
 
   const first = s.spawn("receive_logs.py #1", "receive_logs.py", exchange, "4", CONSUMER_TIMEOUT_S);
-  const second = s.spawn("receive_logs.py #2", "receive_logs.py", exchange, "4", CONSUMER_TIMEOUT_S);
+  const second = s.spawn(
+    "receive_logs.py #2",
+    "receive_logs.py",
+    exchange,
+    "4",
+    CONSUMER_TIMEOUT_S,
+  );
   const [q1, q2] = await Promise.all([first.ready(), second.ready()]);
   assert.match(q1.queue, SERVER_NAMED);
   assert.match(q2.queue, SERVER_NAMED);
@@ -392,7 +403,13 @@ pikaTest("pika tutorial 3: fanout reaches every bound queue, not later ones", as
   await Promise.all([first.waitFor("message", 3), second.waitFor("message", 3)]);
 
   // Bound after those were published: it must get only what is published from now on.
-  const late = s.spawn("late receive_logs.py", "receive_logs.py", exchange, "1", CONSUMER_TIMEOUT_S);
+  const late = s.spawn(
+    "late receive_logs.py",
+    "receive_logs.py",
+    exchange,
+    "1",
+    CONSUMER_TIMEOUT_S,
+  );
   await late.ready();
   await s.run("emit_log.py", exchange, "after the late bind");
   await Promise.all([first.finished(), second.finished(), late.finished()]);
@@ -415,7 +432,14 @@ pikaTest("pika tutorial 4: direct exchange routes by severity", async (s) => {
 
   // Counts are exact; the last message published reaches both queues, so an extra delivery would
   // use up a receiver's count before it, and show up in the comparison.
-  const errors = s.spawn("errors only", "receive_logs_direct.py", exchange, "2", CONSUMER_TIMEOUT_S, "error");
+  const errors = s.spawn(
+    "errors only",
+    "receive_logs_direct.py",
+    exchange,
+    "2",
+    CONSUMER_TIMEOUT_S,
+    "error",
+  );
   const all = s.spawn(
     "info+warning+error",
     "receive_logs_direct.py",
@@ -503,18 +527,20 @@ pikaTest("pika tutorial 5: topic exchange matches * and # patterns", async (s) =
     r.name,
     r.events("message").map((m) => `${m.routing_key} ${m.body}`),
   ]));
-  const want = Object.fromEntries(Object.entries(expected).map(([name, e]) => {
-    // each key's message body, in publish order (the repeated last key has its own body)
-    let from = 0;
-    return [
-      name,
-      e.keys.map((key) => {
-        const i = keys.indexOf(key, from);
-        from = i + 1;
-        return `${key} ${bodyFor(i)}`;
-      }),
-    ];
-  }));
+  const want = Object.fromEntries(
+    Object.entries(expected).map(([name, e]) => {
+      // each key's message body, in publish order (the repeated last key has its own body)
+      let from = 0;
+      return [
+        name,
+        e.keys.map((key) => {
+          const i = keys.indexOf(key, from);
+          from = i + 1;
+          return `${key} ${bodyFor(i)}`;
+        }),
+      ];
+    }),
+  );
   assert.deepEqual(got, want);
 });
 
@@ -528,7 +554,13 @@ pikaTest("pika tutorial 6: RPC over reply_to and correlation_id", async (s) => {
   const clientA = [5, 6, 7, 20, 3];
   const clientB = [8, 9, 15, 25, 4];
   const total = alone.length + clientA.length + clientB.length;
-  const server = s.spawn("rpc_server.py", "rpc_server.py", queue, String(total), CONSUMER_TIMEOUT_S);
+  const server = s.spawn(
+    "rpc_server.py",
+    "rpc_server.py",
+    queue,
+    String(total),
+    CONSUMER_TIMEOUT_S,
+  );
   await server.ready();
 
   const check = (lines: Line[], numbers: number[], who: string) => {
@@ -547,12 +579,12 @@ pikaTest("pika tutorial 6: RPC over reply_to and correlation_id", async (s) => {
   };
 
   // One client on its own: "fib(30)" as in the tutorial, then a few more.
-  const single = check(await s.run("rpc_client.py", queue, "15", ...alone.map(String)), alone, "A");
+  const single = check(await s.run("rpc_client.py", queue, "10", ...alone.map(String)), alone, "A");
 
   // Two clients at once, each with its own callback queue.
   const [linesA, linesB] = await Promise.all([
-    s.run("rpc_client.py", queue, "15", ...clientA.map(String)),
-    s.run("rpc_client.py", queue, "15", ...clientB.map(String)),
+    s.run("rpc_client.py", queue, "10", ...clientA.map(String)),
+    s.run("rpc_client.py", queue, "10", ...clientB.map(String)),
   ]);
   const a = check(linesA, clientA, "client A");
   const b = check(linesB, clientB, "client B");
