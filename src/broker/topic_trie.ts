@@ -2,7 +2,8 @@
  * Topic exchange bindings: a trie over the words of the binding patterns, matched by walking it
  * with the routing key's words.
  *
- * Semantics are RabbitMQ's (`split_topic_key` and `trie_match` in rabbit_exchange_type_topic, 3.10):
+ * Semantics are RabbitMQ 3.10's (`split_topic_key`, `trie_match` in rabbit_exchange_type_topic;
+ * checked against a live 3.10.8 broker):
  * - a key is split on every "." into words; the empty key has no words at all, while "a." is the
  *   two words "a" and "" (an empty word is a word: `*` matches it);
  * - `*` matches exactly one word and `#` zero or more; they are wildcards only as whole words
@@ -21,6 +22,11 @@
  * t.match("lazy.orange.elephant", out); // out: Q1, Q2
  * ```
  */
+
+/** Routing keys whose results are remembered between changes to the bindings. */
+const CACHE_MAX = 1024;
+/** Matches to run uncached after a full cache proved mostly useless. */
+const CACHE_PAUSE = 65536;
 
 class TrieNode<T> {
   /** Children by literal word. */
@@ -53,6 +59,12 @@ export class TopicTrie<T> {
   #cur: TrieNode<T>[] = [];
   #next: TrieNode<T>[] = [];
   #step = 0;
+  // Results by routing key, dropped on every add/remove: publishers tend to reuse a few keys.
+  // When a full cache has served fewer hits than it holds keys (keys mostly unique), caching is
+  // paused for CACHE_PAUSE matches, since filling it would only cost time.
+  #cache = new Map<string, T[]>();
+  #hits = 0;
+  #pause = 0;
 
   /** Number of (pattern, value) pairs held. */
   get size(): number {
@@ -67,6 +79,7 @@ export class TopicTrie<T> {
     else if (node.values.has(value)) return false;
     node.values.add(value);
     this.#size++;
+    if (this.#cache.size > 0) this.#cache.clear();
     return true;
   }
 
@@ -84,6 +97,7 @@ export class TopicTrie<T> {
     if (last.values === null || !last.values.delete(value)) return false;
     if (last.values.size === 0) last.values = null;
     this.#size--;
+    if (this.#cache.size > 0) this.#cache.clear();
     for (let i = path.length - 1; i > 0 && path[i].isEmpty(); i--) unlink(path[i - 1], path[i]);
     return true;
   }
@@ -92,11 +106,21 @@ export class TopicTrie<T> {
   clear(): void {
     this.#root = new TrieNode<T>("", false);
     this.#size = 0;
+    this.#cache.clear();
   }
 
   /** Adds to `out` every value whose pattern matches `routingKey`. */
   match(routingKey: string, out: Set<T>): void {
     if (this.#size === 0) return;
+    const caching = this.#pause === 0;
+    if (caching) {
+      const cached = this.#cache.get(routingKey);
+      if (cached !== undefined) {
+        this.#hits++;
+        for (let i = 0; i < cached.length; i++) out.add(cached[i]);
+        return;
+      }
+    } else this.#pause--;
     let cur = this.#cur;
     let next = this.#next;
     cur.length = 0;
@@ -128,9 +152,25 @@ export class TopicTrie<T> {
       next = t;
     }
 
-    for (let i = 0; i < cur.length; i++) {
-      const values = cur[i].values;
-      if (values !== null) { for (const v of values) out.add(v); }
+    if (!caching) {
+      for (let i = 0; i < cur.length; i++) {
+        const values = cur[i].values;
+        if (values !== null) { for (const v of values) out.add(v); }
+      }
+    } else {
+      const found: T[] = [];
+      for (let i = 0; i < cur.length; i++) {
+        const values = cur[i].values;
+        if (values !== null) { for (const v of values) found.push(v); }
+      }
+      const cache = this.#cache;
+      if (cache.size >= CACHE_MAX) {
+        if (this.#hits < CACHE_MAX) this.#pause = CACHE_PAUSE;
+        this.#hits = 0;
+        cache.clear();
+      }
+      cache.set(routingKey, found);
+      for (let i = 0; i < found.length; i++) out.add(found[i]);
     }
     cur.length = 0;
     next.length = 0;

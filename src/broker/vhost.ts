@@ -14,6 +14,7 @@ import { plainValue } from "../amqp/table.ts";
 import type { FieldTable, FieldValue } from "../amqp/table.ts";
 import { Field } from "../amqp/table.ts";
 import { Exchange, isExchangeType } from "./exchange.ts";
+import { xMatchError } from "./headers_match.ts";
 import type { Binding, Destination, ExchangeOptions } from "./exchange.ts";
 import type { Message } from "./message.ts";
 import { Queue } from "./queue.ts";
@@ -28,8 +29,11 @@ const DEFAULT_EXCHANGES: [string, string][] = [
   ["amq.match", "headers"],
 ];
 
+/** Exchange arguments compared on redeclare. */
+const EXCHANGE_EQUIVALENCE_ARGS = ["alternate-exchange"];
+
 /** Queue arguments compared on redeclare (others are ignored, as RabbitMQ does). */
-const EQUIVALENCE_ARGS = [
+const QUEUE_EQUIVALENCE_ARGS = [
   "x-expires",
   "x-message-ttl",
   "x-dead-letter-exchange",
@@ -106,6 +110,7 @@ export class VHost {
       check("durable", req.durable, existing.durable);
       check("auto_delete", req.autoDelete, existing.autoDelete);
       check("internal", req.internal, existing.internal);
+      checkArgs(what, EXCHANGE_EQUIVALENCE_ARGS, req.arguments, existing.options.arguments);
       return existing;
     }
     if (req.name.startsWith("amq.")) {
@@ -124,7 +129,9 @@ export class VHost {
   deleteExchange(name: string, ifUnused: boolean): void {
     if (name === "") throw accessRefused("operation not permitted on the default exchange");
     if (name.startsWith("amq.") && this.exchanges.has(name)) {
-      throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+      throw accessRefused(
+        `deletion of system exchange '${name}' in vhost '${this.name}' not allowed`,
+      );
     }
     const ex = this.exchanges.get(name);
     if (!ex) return; // RabbitMQ answers delete-ok for a missing exchange
@@ -222,17 +229,7 @@ export class VHost {
     };
     flag("durable", req.durable, q.durable);
     flag("auto_delete", req.autoDelete, q.autoDelete);
-    for (const arg of EQUIVALENCE_ARGS) {
-      const received = req.arguments[arg];
-      const current = q.options.arguments[arg];
-      if (!sameArg(received, current)) {
-        throw preconditionFailed(
-          `inequivalent arg '${arg}' for ${what}: received ${
-            describeArg(received)
-          } but current is ${describeArg(current)}`,
-        );
-      }
-    }
+    checkArgs(what, QUEUE_EQUIVALENCE_ARGS, req.arguments, q.options.arguments);
   }
 
   deleteQueue(name: string, owner: unknown, ifUnused: boolean, ifEmpty: boolean): number {
@@ -265,34 +262,50 @@ export class VHost {
 
   // ---- bindings
 
-  private sourceExchange(name: string): Exchange {
+  /** An exchange named in a binding: never the default one; 404 if missing unless `must` is false. */
+  private sourceExchange(name: string): Exchange;
+  private sourceExchange(name: string, must: false): Exchange | undefined;
+  private sourceExchange(name: string, must = true): Exchange | undefined {
     if (name === "") throw accessRefused("operation not permitted on the default exchange");
-    return this.exchange(name);
+    return must ? this.exchange(name) : this.exchanges.get(name);
   }
 
-  bindQueue(queue: Queue, exchangeName: string, routingKey: string, args: FieldTable): void {
-    this.sourceExchange(exchangeName).bind(queue, routingKey, args);
-  }
-
-  unbindQueue(queue: Queue, exchangeName: string, routingKey: string, args: FieldTable): void {
+  /** Binds a queue; the exchange is checked before the queue, as RabbitMQ reports it. */
+  bindQueue(
+    queueName: string,
+    exchangeName: string,
+    routingKey: string,
+    args: FieldTable,
+    owner: unknown,
+  ): void {
     const ex = this.sourceExchange(exchangeName);
-    if (ex.unbind(queue, routingKey, args)) this.afterUnbind(ex);
+    const q = this.queue(queueName, owner);
+    checkBindingArgs(ex, args);
+    ex.bind(q, routingKey, args);
+  }
+
+  /** Unbinding what is not there (binding, queue or exchange) succeeds, as in RabbitMQ. */
+  unbindQueue(queueName: string, exchangeName: string, routingKey: string, args: FieldTable): void {
+    const ex = this.sourceExchange(exchangeName, false);
+    const q = this.queues.get(queueName);
+    if (ex && q && ex.unbind(q, routingKey, args)) this.afterUnbind(ex);
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
     const dst = this.sourceExchange(destination);
     const src = this.sourceExchange(source);
+    checkBindingArgs(src, args);
     const b = src.bind(dst, routingKey, args);
     if (b) dst.inbound.add(b);
   }
 
   unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
-    const dst = this.sourceExchange(destination);
-    const src = this.sourceExchange(source);
-    const b: Binding | undefined = src.unbind(dst, routingKey, args);
+    const dst = this.sourceExchange(destination, false);
+    const src = this.sourceExchange(source, false);
+    const b: Binding | undefined = dst && src ? src.unbind(dst, routingKey, args) : undefined;
     if (b) {
-      dst.inbound.delete(b);
-      this.afterUnbind(src);
+      dst!.inbound.delete(b);
+      this.afterUnbind(src!);
     }
   }
 
@@ -324,6 +337,27 @@ export class VHost {
       }
     }
   }
+}
+
+/** 406 on the first compared argument that differs, worded as RabbitMQ words it. */
+function checkArgs(what: string, names: string[], received: FieldTable, current: FieldTable): void {
+  for (const arg of names) {
+    const r = received[arg];
+    const c = current[arg];
+    if (sameArg(r, c)) continue;
+    const detail = r !== undefined && c !== undefined
+      ? `received '${plainValue(r)}' but current is '${plainValue(c)}'`
+      : `received ${describeArg(r)} but current is ${describeArg(c)}`;
+    throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: ${detail}`);
+  }
+}
+
+/** Headers-exchange bindings must carry a valid x-match (406 otherwise). */
+function checkBindingArgs(ex: Exchange, args: FieldTable): void {
+  if (ex.type !== "headers") return;
+  const xMatch = args["x-match"];
+  const err = xMatchError(xMatch === undefined ? undefined : plainValue(xMatch));
+  if (err) throw preconditionFailed(err);
 }
 
 function sameArg(a: FieldValue | undefined, b: FieldValue | undefined): boolean {

@@ -221,16 +221,16 @@ export class Channel {
       case spec.QUEUE_DECLARE:
         return this.queueDeclare(m);
       case spec.QUEUE_BIND: {
-        const q = this.queueNamed(m.queue);
-        const key = m.routingKey === "" && m.queue === "" ? q.name : m.routingKey;
-        this.vhost.bindQueue(q, m.exchange, key, m.arguments);
+        const name = this.queueName(m.queue);
+        const key = m.routingKey === "" && m.queue === "" ? name : m.routingKey;
+        this.vhost.bindQueue(name, m.exchange, key, m.arguments, this.conn);
         if (!m.nowait) this.send({ id: spec.QUEUE_BIND_OK });
         return;
       }
       case spec.QUEUE_UNBIND: {
-        const q = this.queueNamed(m.queue);
-        const key = m.routingKey === "" && m.queue === "" ? q.name : m.routingKey;
-        this.vhost.unbindQueue(q, m.exchange, key, m.arguments);
+        const name = this.queueName(m.queue);
+        const key = m.routingKey === "" && m.queue === "" ? name : m.routingKey;
+        this.vhost.unbindQueue(name, m.exchange, key, m.arguments);
         return this.send({ id: spec.QUEUE_UNBIND_OK });
       }
       case spec.QUEUE_PURGE: {

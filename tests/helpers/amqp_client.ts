@@ -12,6 +12,8 @@
  * amqplib ships no type declarations, so the subset of its promise API used by the tests is
  * described here.
  */
+// deno.json has no import map entry for it (and tests must not add one), hence the inline specifier.
+// deno-lint-ignore no-import-prefix
 import amqp from "npm:amqplib@0.10";
 import { Buffer } from "node:buffer";
 
@@ -219,7 +221,7 @@ export function replyTextOf(message: string): string {
 }
 
 function timeout<T>(ms: number, what: string): { promise: Promise<T>; cancel: () => void } {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<T>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms: ${what}`)), ms);
   });
@@ -280,7 +282,11 @@ export async function attempt(
   }
   if (opError !== undefined) {
     const e = opError as Error & { code?: number };
-    return { code: e.code ?? -1, text: replyTextOf(e.message ?? String(e)), connectionClosed: false };
+    return {
+      code: e.code ?? -1,
+      text: replyTextOf(e.message ?? String(e)),
+      connectionClosed: false,
+    };
   }
   if (!channelClosed) await ch.close();
   return null;
