@@ -71,7 +71,7 @@ class ChannelConsumer implements Consumer {
 
   canDeliver(): boolean {
     const ch = this.channel;
-    if (!ch.flowActive || !ch.conn.writable) return false;
+    if (!ch.conn.writable) return false;
     if (this.noAck) return true;
     if (this.prefetch > 0 && this.unacked >= this.prefetch) return false;
     return ch.globalPrefetch === 0 || ch.consumerUnacked < ch.globalPrefetch;
@@ -96,7 +96,6 @@ export class Channel {
   private readonly consumers = new Map<string, ChannelConsumer>();
   private prefetch = 0;
   globalPrefetch = 0;
-  flowActive = true;
   private lastQueue = "";
 
   private confirmMode = false;
@@ -196,10 +195,9 @@ export class Channel {
       case spec.CHANNEL_CLOSE_OK:
         return;
       case spec.CHANNEL_FLOW:
-        this.flowActive = m.active;
-        this.send({ id: spec.CHANNEL_FLOW_OK, active: m.active });
-        if (m.active) this.resumeDeliveries();
-        return;
+        // RabbitMQ has refused client-side flow control since 3.3; prefetch does that job.
+        if (!m.active) throw notImplemented("active=false");
+        return this.send({ id: spec.CHANNEL_FLOW_OK, active: true });
       case spec.CHANNEL_FLOW_OK:
         return;
       case spec.ACCESS_REQUEST:
@@ -421,7 +419,7 @@ export class Channel {
     this.conn.scheduleFlush();
   }
 
-  /** Credit came back (ack, qos, flow, drained socket): let our consumers' queues dispatch. */
+  /** Credit came back (ack, qos, drained socket): let our consumers' queues dispatch. */
   resumeDeliveries(): void {
     for (const c of this.consumers.values()) {
       if (c.queue.messageCount > 0 && c.canDeliver()) c.queue.dispatch();
