@@ -99,17 +99,10 @@ export class VHost {
     if (!isExchangeType(req.type)) throw commandInvalid(`unknown exchange type '${req.type}'`);
     if (existing) {
       const what = this.exchangeText(req.name);
-      const check = (arg: string, received: unknown, current: unknown) => {
-        if (received !== current) {
-          throw preconditionFailed(
-            `inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`,
-          );
-        }
-      };
-      check("type", req.type, existing.type);
-      check("durable", req.durable, existing.durable);
-      check("auto_delete", req.autoDelete, existing.autoDelete);
-      check("internal", req.internal, existing.internal);
+      checkSame(what, "type", req.type, existing.type);
+      checkSame(what, "durable", req.durable, existing.durable);
+      checkSame(what, "auto_delete", req.autoDelete, existing.autoDelete);
+      checkSame(what, "internal", req.internal, existing.internal);
       checkArgs(what, EXCHANGE_EQUIVALENCE_ARGS, req.arguments, existing.options.arguments);
       return existing;
     }
@@ -220,15 +213,8 @@ export class VHost {
 
   private checkQueueEquivalence(q: Queue, req: DeclareQueueRequest): void {
     const what = this.queueText(q.name);
-    const flag = (arg: string, received: boolean, current: boolean) => {
-      if (received !== current) {
-        throw preconditionFailed(
-          `inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`,
-        );
-      }
-    };
-    flag("durable", req.durable, q.durable);
-    flag("auto_delete", req.autoDelete, q.autoDelete);
+    checkSame(what, "durable", req.durable, q.durable);
+    checkSame(what, "auto_delete", req.autoDelete, q.autoDelete);
     checkArgs(what, QUEUE_EQUIVALENCE_ARGS, req.arguments, q.options.arguments);
   }
 
@@ -336,6 +322,15 @@ export class VHost {
         }
       }
     }
+  }
+}
+
+/** 406 when a redeclare's property differs from the existing entity's. */
+function checkSame(what: string, arg: string, received: unknown, current: unknown): void {
+  if (received !== current) {
+    throw preconditionFailed(
+      `inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`,
+    );
   }
 }
 
