@@ -1,5 +1,17 @@
 /**
- * Small helpers around the npm amqplib client for interop tests.
+ * The shared harness of the interop tests with the npm clients amqplib and @cloudamqp/amqp-client.
+ *
+ * A test file gets a Deno.test wrapper that starts a broker (see ./broker.ts) and hands out
+ * connections, channels and uniquely named queues, all cleaned up when the test ends:
+ *
+ *   const { brokerTest, unique } = interopSuite("basic");
+ *   brokerTest("consume: ...", async (t) => {
+ *     const q = await t.queue("ctag"); // declared now, deleted at the end
+ *     const ch = await t.channel(); // on a new connection, closed at the end
+ *     ...
+ *   });
+ *
+ * Operations that the server should fail can be run on a fresh channel with `attempt`:
  *
  *   const client = await connect(url);
  *   try {
@@ -12,12 +24,33 @@
  * amqplib ships no type declarations, so the subset of its promise API used by the tests is
  * described here.
  */
-// deno.json has no import map entry for it (and tests must not add one), hence the inline specifier.
-// deno-lint-ignore no-import-prefix
-import amqp from "npm:amqplib@0.10";
+import amqp from "amqplib";
+import { AMQPClient } from "@cloudamqp/amqp-client";
 import { Buffer } from "node:buffer";
+import { startBroker } from "./broker.ts";
+import { Tap } from "./tap.ts";
 
-/** A message from `channel.get` or a consumer callback. */
+// ---------------------------------------------------------------------------------------------
+// Typings for the parts of amqplib the tests use
+
+/** The basic properties of a message, as amqplib names them. */
+export interface BasicProperties {
+  contentType?: string;
+  contentEncoding?: string;
+  headers?: Record<string, unknown>;
+  deliveryMode?: number;
+  priority?: number;
+  correlationId?: string;
+  replyTo?: string;
+  expiration?: string;
+  messageId?: string;
+  timestamp?: number;
+  type?: string;
+  userId?: string;
+  appId?: string;
+}
+
+/** A message from `channel.get`, a consumer callback or a 'return' event. */
 export interface AmqpMessage {
   content: Buffer;
   fields: {
@@ -30,37 +63,19 @@ export interface AmqpMessage {
     replyCode?: number;
     replyText?: string;
   };
-  properties: {
-    contentType?: string;
-    contentEncoding?: string;
-    headers?: Record<string, unknown>;
-    deliveryMode?: number;
-    priority?: number;
-    correlationId?: string;
-    replyTo?: string;
-    expiration?: string;
-    messageId?: string;
-    timestamp?: number;
-    type?: string;
-    userId?: string;
-    appId?: string;
-  };
+  properties: BasicProperties;
 }
 
-export interface PublishOptions {
+export interface PublishOptions extends BasicProperties {
   mandatory?: boolean;
+  /** Sets deliveryMode 2. */
   persistent?: boolean;
-  contentType?: string;
-  contentEncoding?: string;
-  headers?: Record<string, unknown>;
-  priority?: number;
-  correlationId?: string;
-  replyTo?: string;
-  expiration?: string;
-  messageId?: string;
-  timestamp?: number;
-  type?: string;
-  appId?: string;
+}
+
+export interface ConsumeOptions {
+  noAck?: boolean;
+  exclusive?: boolean;
+  consumerTag?: string;
 }
 
 export interface QueueOptions {
@@ -81,6 +96,26 @@ export interface QueueOk {
   queue: string;
   messageCount: number;
   consumerCount: number;
+}
+
+/** What `ack`, `nack` and `reject` read of a message (tests also pass made-up delivery tags). */
+export interface Delivery {
+  fields: { deliveryTag: number };
+}
+
+/** The error amqplib rejects with, or emits, when the server closes a channel or connection. */
+export interface AmqpError extends Error {
+  code?: number;
+  classId?: number;
+  methodId?: number;
+}
+
+/** An event listener; its parameter is typed by the caller for the event it listens to. */
+export type Listener = (arg: never) => void;
+
+/** Anything that emits events: channels and connections of both clients' shapes. */
+export interface Emitter {
+  on(event: string, listener: Listener): void;
 }
 
 /** The part of amqplib's promise-API channel the tests use. */
@@ -119,27 +154,89 @@ export interface AmqpChannel {
     pattern: string,
     args?: Record<string, unknown>,
   ): Promise<unknown>;
-  publish(exchange: string, routingKey: string, content: Buffer, options?: PublishOptions): boolean;
-  sendToQueue(queue: string, content: Buffer, options?: PublishOptions): boolean;
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options?: PublishOptions,
+    confirmed?: (err: unknown) => void,
+  ): boolean;
+  sendToQueue(
+    queue: string,
+    content: Buffer,
+    options?: PublishOptions,
+    confirmed?: (err: unknown) => void,
+  ): boolean;
+  /** amqplib-internal: publishes with the given method fields and basic properties verbatim. */
+  sendMessage(
+    fields: Record<string, unknown>,
+    properties: Record<string, unknown>,
+    content: Buffer,
+  ): void;
   get(queue: string, options?: { noAck?: boolean }): Promise<AmqpMessage | false>;
   consume(
     queue: string,
     onMessage: (msg: AmqpMessage | null) => void,
-    options?: { noAck?: boolean; exclusive?: boolean; consumerTag?: string },
+    options?: ConsumeOptions,
   ): Promise<{ consumerTag: string }>;
   cancel(consumerTag: string): Promise<unknown>;
-  ack(msg: AmqpMessage): void;
-  prefetch(count: number): Promise<unknown>;
+  ack(msg: Delivery, allUpTo?: boolean): void;
+  nack(msg: Delivery, allUpTo?: boolean, requeue?: boolean): void;
+  reject(msg: Delivery, requeue?: boolean): void;
+  recover(): Promise<unknown>;
+  prefetch(count: number, global?: boolean): Promise<unknown>;
+  /** On a confirm channel: resolves once everything published so far is confirmed. */
+  waitForConfirms(): Promise<void>;
   close(): Promise<void>;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  once(event: string, listener: (...args: unknown[]) => void): void;
+  on(event: string, listener: Listener): void;
+  once(event: string, listener: Listener): void;
 }
 
-interface RawConnection {
+/** The part of amqplib's promise-API connection the tests use. */
+export interface AmqpConnection {
+  /** What was negotiated in connection.tune. */
+  connection: { frameMax: number; heartbeat: number };
   createChannel(): Promise<AmqpChannel>;
+  createConfirmChannel(): Promise<AmqpChannel>;
   close(): Promise<void>;
-  on(event: string, listener: (...args: unknown[]) => void): void;
+  on(event: string, listener: Listener): void;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/** Rejects after `ms` unless `p` settles first. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The reply text the server sent in a channel.close/connection.close, from amqplib's
+ * `... with message "TEXT"` error messages; undefined for other errors.
+ */
+export function replyText(err: unknown): string | undefined {
+  return /with message "(.*)"$/s.exec((err as Error).message)?.[1];
+}
+
+/** Listens for 'error' events so that EventEmitter does not throw on an unhandled one. */
+export function guard<T extends Emitter>(x: T): T {
+  x.on("error", () => {});
+  return x;
+}
+
+/** A name unique to this run: `prefix` plus a random suffix. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections that know how they ended, and operations that should fail
 
 /** The way an operation failed: the server's reply code and reply text. */
 export interface Failure {
@@ -157,12 +254,12 @@ export class Client {
   closeError: (Error & { code?: number }) | undefined;
   readonly #closedWaiters: (() => void)[] = [];
 
-  constructor(readonly raw: RawConnection) {
-    raw.on("error", (err) => {
-      this.closeError ??= err as Error;
+  constructor(readonly raw: AmqpConnection) {
+    raw.on("error", (err: Error) => {
+      this.closeError ??= err;
     });
-    raw.on("close", (err) => {
-      if (err) this.closeError ??= err as Error;
+    raw.on("close", (err: Error | undefined) => {
+      if (err) this.closeError ??= err;
       this.closed = true;
       for (const wake of this.#closedWaiters.splice(0)) wake();
     });
@@ -170,9 +267,7 @@ export class Client {
 
   /** Opens a channel whose 'error' events are recorded instead of thrown. */
   async channel(): Promise<AmqpChannel> {
-    const ch = await this.raw.createChannel();
-    ch.on("error", () => {});
-    return ch;
+    return guard(await this.raw.createChannel());
   }
 
   /** Resolves when the connection has closed, or false after `ms`. */
@@ -200,7 +295,7 @@ export class Client {
 
 /** Connects with amqplib. */
 export async function connect(url: string): Promise<Client> {
-  const raw = await amqp.connect(url) as RawConnection;
+  const raw = await amqp.connect(url) as AmqpConnection;
   return new Client(raw);
 }
 
@@ -212,20 +307,6 @@ export async function withClient<T>(url: string, fn: (client: Client) => Promise
   } finally {
     await client.close();
   }
-}
-
-/** Extracts the reply text from amqplib's `... with message "TEXT"` error messages. */
-export function replyTextOf(message: string): string {
-  const m = /with message "([\s\S]*)"$/.exec(message);
-  return m ? m[1] : message;
-}
-
-function timeout<T>(ms: number, what: string): { promise: Promise<T>; cancel: () => void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<T>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms: ${what}`)), ms);
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
 }
 
 /**
@@ -242,20 +323,17 @@ export async function attempt(
   const ch = await client.channel();
   let channelError: (Error & { code?: number }) | undefined;
   let channelClosed = false;
-  ch.on("error", (err) => {
-    channelError ??= err as Error;
+  ch.on("error", (err: AmqpError) => {
+    channelError ??= err;
   });
   ch.on("close", () => {
     channelClosed = true;
   });
   let opError: unknown;
-  const limit = timeout<unknown>(ms, "operation");
   try {
-    await Promise.race([op(ch), limit.promise]);
+    await within(op(ch), ms, "operation");
   } catch (err) {
     opError = err;
-  } finally {
-    limit.cancel();
   }
   if (opError instanceof Error && opError.message.startsWith("timed out after")) throw opError;
   if (opError !== undefined && !channelError && !client.closed) {
@@ -266,7 +344,7 @@ export async function attempt(
     const err = client.closeError;
     return {
       code: err?.code ?? -1,
-      text: err ? replyTextOf(err.message) : "connection closed without error",
+      text: err ? replyText(err) ?? err.message : "connection closed without error",
       connectionClosed: true,
     };
   }
@@ -276,7 +354,7 @@ export async function attempt(
     await probe.close();
     return {
       code: channelError.code ?? -1,
-      text: replyTextOf(channelError.message),
+      text: replyText(channelError) ?? channelError.message,
       connectionClosed: client.closed,
     };
   }
@@ -284,7 +362,7 @@ export async function attempt(
     const e = opError as Error & { code?: number };
     return {
       code: e.code ?? -1,
-      text: replyTextOf(e.message ?? String(e)),
+      text: replyText(e) ?? e.message ?? String(e),
       connectionClosed: false,
     };
   }
@@ -323,7 +401,139 @@ export async function drain(ch: AmqpChannel, queue: string): Promise<string[]> {
   }
 }
 
-/** A name unique to this run: `prefix` plus a random suffix. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+// ---------------------------------------------------------------------------------------------
+// The test harness
+
+/** What a broker test gets: the broker's URL and resources that are released when it ends. */
+export interface BrokerTestContext {
+  url: string;
+  /** A new amqplib connection to `url + query`, closed at the end; errors are swallowed. */
+  connect(query?: string, url?: string): Promise<AmqpConnection>;
+  /** A new channel on a new connection, with an error listener attached. */
+  channel(): Promise<AmqpChannel>;
+  /** A new connection as a Client (see `attempt`), closed at the end. */
+  client(): Promise<Client>;
+  /** A @cloudamqp/amqp-client connection, closed at the end. */
+  cloud(url?: string): Promise<AMQPClient>;
+  /** A recording proxy in front of the broker, closed at the end. */
+  tap(): Tap;
+  /** Declares a fresh non-durable queue with a unique name; deleted at the end. */
+  queue(tag: string, options?: QueueOptions): Promise<string>;
+  /** A unique queue name, not declared; deleted at the end if the test declared it. */
+  queueName(tag: string): string;
+  /** A unique exchange name, not declared; deleted at the end if the test declared it. */
+  exchangeName(tag: string): string;
+}
+
+export interface InteropSuite {
+  /** One Deno.test with its own broker (see ./broker.ts) and a context that cleans up after it. */
+  brokerTest(
+    name: string,
+    fn: (ctx: BrokerTestContext, t: Deno.TestContext) => Promise<void>,
+  ): void;
+  /** A name unique to this run, `${prefix}-${tag}-` and a random suffix. */
+  unique(tag: string): string;
+}
+
+/** The harness of one test file; `prefix` starts the names of everything its tests declare. */
+export function interopSuite(prefix: string): InteropSuite {
+  const unique = (tag: string) => uniqueName(`${prefix}-${tag}`);
+  function brokerTest(
+    name: string,
+    fn: (ctx: BrokerTestContext, t: Deno.TestContext) => Promise<void>,
+  ): void {
+    Deno.test({
+      name,
+      // amqplib keeps sockets and timers that outlive individual operations.
+      sanitizeOps: false,
+      sanitizeResources: false,
+      async fn(t) {
+        const broker = await startBroker();
+        const conns: AmqpConnection[] = [];
+        const clouds: AMQPClient[] = [];
+        const taps: Tap[] = [];
+        const queues: string[] = [];
+        const exchanges: string[] = [];
+        const ctx: BrokerTestContext = {
+          url: broker.url,
+          async connect(query = "", url = broker.url) {
+            const conn: AmqpConnection = await within(amqp.connect(url + query), 5000, "connect");
+            conns.push(guard(conn));
+            return conn;
+          },
+          async channel() {
+            const conn = await ctx.connect();
+            return guard(await conn.createChannel());
+          },
+          async client() {
+            return new Client(await ctx.connect());
+          },
+          async cloud(url = broker.url) {
+            const client = new AMQPClient(url);
+            await within(client.connect(), 5000, "cloudamqp connect");
+            clouds.push(client);
+            return client;
+          },
+          tap() {
+            const tap = new Tap({ hostname: new URL(broker.url).hostname, port: broker.port });
+            taps.push(tap);
+            return tap;
+          },
+          async queue(tag, options = {}) {
+            const name = ctx.queueName(tag);
+            const ch = await ctx.channel();
+            await ch.assertQueue(name, { durable: false, ...options });
+            return name;
+          },
+          queueName(tag) {
+            const name = unique(tag);
+            queues.push(name);
+            return name;
+          },
+          exchangeName(tag) {
+            const name = unique(tag);
+            exchanges.push(name);
+            return name;
+          },
+        };
+        try {
+          await fn(ctx, t);
+        } finally {
+          try {
+            for (const c of conns) await c.close().catch(() => {});
+            for (const c of clouds) if (!c.closed) await c.close().catch(() => {});
+            for (const tap of taps) await tap.close();
+            await deleteAll(broker.url, queues, exchanges);
+          } finally {
+            await broker.close();
+          }
+        }
+      },
+    });
+  }
+  return { brokerTest, unique };
+}
+
+/**
+ * Best-effort deletion of what a test declared (matters on a shared RabbitMQ), once its
+ * connections are closed (so that their exclusive queues are gone).
+ */
+async function deleteAll(url: string, queues: string[], exchanges: string[]): Promise<void> {
+  if (queues.length === 0 && exchanges.length === 0) return;
+  let c: Client | undefined;
+  try {
+    c = await connect(url);
+    for (const q of queues) {
+      if (c.closed) c = await connect(url);
+      await attempt(c, (ch) => ch.deleteQueue(q));
+    }
+    for (const x of exchanges) {
+      if (c.closed) c = await connect(url);
+      await attempt(c, (ch) => ch.deleteExchange(x));
+    }
+  } catch {
+    // cleanup must not hide the test's own outcome
+  } finally {
+    await c?.close();
+  }
 }

@@ -7,81 +7,21 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-// deno.json has no import map entry for these (tests must not add one): inline specifiers.
-// deno-lint-ignore no-import-prefix
-import amqp from "npm:amqplib@0.10";
-// deno-lint-ignore no-import-prefix
-import { AMQPClient } from "npm:@cloudamqp/amqp-client@4";
-// deno-lint-ignore no-import-prefix
-import type { AMQPChannel } from "npm:@cloudamqp/amqp-client@4";
-import { startBroker } from "../helpers/broker.ts";
+import type { AMQPChannel } from "@cloudamqp/amqp-client";
+import {
+  type AmqpChannel as Channel,
+  type AmqpError,
+  type AmqpMessage as Message,
+  type BrokerTestContext as Ctx,
+  delay,
+  type Emitter,
+  guard,
+  interopSuite,
+  replyText,
+  within,
+} from "../helpers/amqp_client.ts";
 
-// ---------------------------------------------------------------------------------------------
-// Minimal typings for the parts of amqplib used here (the package ships no types).
-
-interface Fields {
-  deliveryTag: number;
-  redelivered: boolean;
-  exchange: string;
-  routingKey: string;
-  consumerTag?: string;
-  messageCount?: number;
-  replyCode?: number;
-  replyText?: string;
-}
-interface Message {
-  content: Uint8Array;
-  fields: Fields;
-  properties: Record<string, unknown>;
-}
-interface AmqpError extends Error {
-  code?: number;
-  classId?: number;
-  methodId?: number;
-}
-interface Channel {
-  assertQueue(
-    q: string,
-    o?: Record<string, unknown>,
-  ): Promise<{ queue: string; messageCount: number; consumerCount: number }>;
-  checkQueue(q: string): Promise<{ queue: string; messageCount: number; consumerCount: number }>;
-  deleteQueue(q: string): Promise<{ messageCount: number }>;
-  purgeQueue(q: string): Promise<{ messageCount: number }>;
-  publish(
-    ex: string,
-    rk: string,
-    body: Buffer,
-    o?: Record<string, unknown>,
-    cb?: (err: unknown) => void,
-  ): boolean;
-  sendToQueue(
-    q: string,
-    body: Buffer,
-    o?: Record<string, unknown>,
-    cb?: (err: unknown) => void,
-  ): boolean;
-  consume(
-    q: string,
-    cb: (m: Message | null) => void,
-    o?: Record<string, unknown>,
-  ): Promise<{ consumerTag: string }>;
-  cancel(tag: string): Promise<unknown>;
-  get(q: string, o?: Record<string, unknown>): Promise<Message | false>;
-  ack(m: { fields: { deliveryTag: number } }, allUpTo?: boolean): void;
-  nack(m: { fields: { deliveryTag: number } }, allUpTo?: boolean, requeue?: boolean): void;
-  reject(m: { fields: { deliveryTag: number } }, requeue?: boolean): void;
-  recover(): Promise<unknown>;
-  prefetch(count: number, global?: boolean): Promise<unknown>;
-  waitForConfirms(): Promise<void>;
-  close(): Promise<void>;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Connection {
-  createChannel(): Promise<Channel>;
-  createConfirmChannel(): Promise<Channel>;
-  close(): Promise<void>;
-  on(event: string, fn: (arg: never) => void): void;
-}
+const { brokerTest, unique } = interopSuite("basic");
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -89,22 +29,6 @@ interface Connection {
 const dec = new TextDecoder();
 const body = (s: string) => Buffer.from(s, "utf8"); // amqplib accepts only Buffers
 const text = (m: Message) => dec.decode(m.content);
-
-/** Rejects after `ms` unless `p` settles first. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The reply-text the server sent in a channel.close/connection.close, as amqplib reports it. */
-function replyText(err: unknown): string | undefined {
-  return /with message "(.*)"$/s.exec((err as Error).message)?.[1];
-}
 
 /** Collects deliveries (or anything) and lets a test wait, with a bound, for a number of them. */
 class Inbox<T> {
@@ -136,102 +60,13 @@ class Inbox<T> {
 }
 
 /** Resolves with the first 'error' the emitter reports (channel or connection), bounded. */
-function errorOf(emitter: { on(event: string, fn: (arg: never) => void): void }) {
+function errorOf(emitter: Emitter) {
   return new Promise<AmqpError>((resolve) => emitter.on("error", (e: AmqpError) => resolve(e)));
 }
 
 /** Resolves when the emitter reports 'close'. */
-function closeOf(emitter: { on(event: string, fn: (arg: never) => void): void }) {
+function closeOf(emitter: Emitter) {
   return new Promise<void>((resolve) => emitter.on("close", () => resolve()));
-}
-
-interface Ctx {
-  url: string;
-  /** A new amqplib connection, closed at the end of the test. Errors are swallowed (recorded). */
-  connect(query?: string): Promise<Connection>;
-  /** A new channel on a new connection, with an error listener attached. */
-  channel(): Promise<Channel>;
-  /** Declares a fresh non-durable queue with a unique name; deleted at the end of the test. */
-  queue(tag: string, options?: Record<string, unknown>): Promise<string>;
-  /** A @cloudamqp/amqp-client connection, closed at the end of the test. */
-  cloud(): Promise<AMQPClient>;
-}
-
-let counter = 0;
-function unique(tag: string): string {
-  return `interop.basic.${tag}.${Date.now().toString(36)}.${++counter}.${
-    crypto.randomUUID().slice(0, 8)
-  }`;
-}
-
-/** Listens for channel errors so that EventEmitter does not throw on an unhandled 'error'. */
-function guard<T extends { on(event: string, fn: (arg: never) => void): void }>(x: T): T {
-  x.on("error", () => {});
-  return x;
-}
-
-function brokerTest(name: string, fn: (ctx: Ctx) => Promise<void>) {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const broker = await startBroker();
-      const conns: Connection[] = [];
-      const clouds: AMQPClient[] = [];
-      const queues: string[] = [];
-      const ctx: Ctx = {
-        url: broker.url,
-        async connect(query = "") {
-          const conn: Connection = await within(
-            amqp.connect(broker.url + query),
-            5000,
-            "connect",
-          );
-          guard(conn);
-          conns.push(conn);
-          return conn;
-        },
-        async channel() {
-          const conn = await ctx.connect();
-          return guard(await conn.createChannel());
-        },
-        async queue(tag, options = {}) {
-          const name = unique(tag);
-          const ch = await ctx.channel();
-          await ch.assertQueue(name, { durable: false, ...options });
-          queues.push(name);
-          return name;
-        },
-        async cloud() {
-          const client = new AMQPClient(broker.url);
-          await within(client.connect(), 5000, "cloudamqp connect");
-          clouds.push(client);
-          return client;
-        },
-      };
-      try {
-        await fn(ctx);
-      } finally {
-        try {
-          if (queues.length > 0) {
-            const conn: Connection = await within(amqp.connect(broker.url), 5000, "connect");
-            guard(conn);
-            try {
-              const ch = guard(await conn.createChannel());
-              for (const q of queues) await within(ch.deleteQueue(q), 5000, "delete queue");
-            } finally {
-              await conn.close().catch(() => {});
-            }
-          }
-        } finally {
-          for (const c of conns) await c.close().catch(() => {});
-          for (const c of clouds) if (!c.closed) await c.close().catch(() => {});
-          await broker.close();
-        }
-      }
-    },
-  });
 }
 
 async function publishAll(ch: Channel, q: string, bodies: string[]) {

@@ -10,16 +10,16 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { startBroker } from "../helpers/broker.ts";
 import {
   type AmqpChannel,
   type AmqpMessage,
   attempt,
   type Client,
-  connect,
+  delay,
   drain,
   type Failure,
   getText,
+  interopSuite,
   publishAndSync,
   uniqueName,
 } from "../helpers/amqp_client.ts";
@@ -37,66 +37,17 @@ interface Env {
   exchange(prefix?: string): string;
 }
 
-/** One Deno.test with a broker, tracked connections and cleanup of named queues/exchanges. */
-function amqpTest(name: string, fn: (env: Env, t: Deno.TestContext) => Promise<void>): void {
-  Deno.test({
-    name,
-    // amqplib keeps sockets and timers that outlive individual operations.
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn(t) {
-      const broker = await startBroker();
-      const clients: Client[] = [];
-      const queues: string[] = [];
-      const exchanges: string[] = [];
-      const env: Env = {
-        url: broker.url,
-        async client() {
-          const c = await connect(broker.url);
-          clients.push(c);
-          return c;
-        },
-        queue(prefix = "q") {
-          const n = uniqueName(`model-${prefix}`);
-          queues.push(n);
-          return n;
-        },
-        exchange(prefix = "x") {
-          const n = uniqueName(`model-${prefix}`);
-          exchanges.push(n);
-          return n;
-        },
-      };
-      try {
-        await fn(env, t);
-      } finally {
-        for (const c of clients) await c.close();
-        await cleanup(broker.url, queues, exchanges);
-        await broker.close();
-      }
-    },
-  });
-}
+const { brokerTest } = interopSuite("model");
 
-/** Best-effort deletion of what a test declared (matters on a shared RabbitMQ). */
-async function cleanup(url: string, queues: string[], exchanges: string[]): Promise<void> {
-  if (queues.length === 0 && exchanges.length === 0) return;
-  let c: Client | undefined;
-  try {
-    c = await connect(url);
-    for (const q of queues) {
-      if (c.closed) c = await connect(url);
-      await attempt(c, (ch) => ch.deleteQueue(q));
-    }
-    for (const x of exchanges) {
-      if (c.closed) c = await connect(url);
-      await attempt(c, (ch) => ch.deleteExchange(x));
-    }
-  } catch {
-    // cleanup must not hide the test's own outcome
-  } finally {
-    await c?.close();
-  }
+/** A broker test (see interopSuite) that sees its context as an Env. */
+function amqpTest(name: string, fn: (env: Env, t: Deno.TestContext) => Promise<void>): void {
+  brokerTest(name, (ctx, t) =>
+    fn({
+      url: ctx.url,
+      client: ctx.client,
+      queue: (prefix = "q") => ctx.queueName(prefix),
+      exchange: (prefix = "x") => ctx.exchangeName(prefix),
+    }, t));
 }
 
 /** Asserts that `op`, run on a fresh channel, fails with exactly this code and text. */
@@ -139,7 +90,7 @@ async function assertCounts(
       assert.deepEqual(got, expected);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await delay(25);
   }
 }
 
@@ -150,7 +101,7 @@ async function queueGone(client: Client, queue: string, ms = 3000): Promise<bool
     const r = await attempt(client, (ch) => ch.checkQueue(queue));
     if (r?.code === 404) return true;
     if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await delay(25);
   }
 }
 

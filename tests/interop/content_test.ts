@@ -9,81 +9,25 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-// deno.json has no import map entry for these (tests must not add one): inline specifiers.
-// deno-lint-ignore no-import-prefix
-import amqp from "npm:amqplib@0.10";
-// deno-lint-ignore no-import-prefix
-import { AMQPClient } from "npm:@cloudamqp/amqp-client@4";
-// deno-lint-ignore no-import-prefix
-import type { AMQPMessage } from "npm:@cloudamqp/amqp-client@4";
-import { startBroker } from "../helpers/broker.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Minimal typings for the parts of amqplib used here (the package ships no types).
-
-interface Message {
-  content: Buffer;
-  fields: { deliveryTag: number; redelivered: boolean; messageCount?: number };
-  properties: Record<string, unknown> & { headers?: Record<string, unknown> };
-}
-interface AmqpError extends Error {
-  code?: number;
-}
-interface Channel {
-  assertQueue(q: string, o?: Record<string, unknown>): Promise<{ queue: string }>;
-  checkQueue(q: string): Promise<{ messageCount: number }>;
-  deleteQueue(q: string): Promise<unknown>;
-  sendToQueue(q: string, body: Buffer, o?: Record<string, unknown>): boolean;
-  consume(
-    q: string,
-    cb: (m: Message | null) => void,
-    o?: Record<string, unknown>,
-  ): Promise<{ consumerTag: string }>;
-  cancel(tag: string): Promise<unknown>;
-  get(q: string, o?: Record<string, unknown>): Promise<Message | false>;
-  ack(m: Message): void;
-  /** amqplib-internal: publishes with the given method fields and basic properties verbatim. */
-  sendMessage(fields: Record<string, unknown>, props: Record<string, unknown>, body: Buffer): void;
-  close(): Promise<void>;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Connection {
-  connection: { frameMax: number; heartbeat: number };
-  createChannel(): Promise<Channel>;
-  close(): Promise<void>;
-  on(event: string, fn: (arg: never) => void): void;
-}
+import amqp from "amqplib";
+import type { AMQPMessage } from "@cloudamqp/amqp-client";
+import {
+  type AmqpChannel as Channel,
+  type AmqpConnection as Connection,
+  type AmqpError,
+  type AmqpMessage as Message,
+  type BrokerTestContext as Ctx,
+  delay,
+  guard,
+  interopSuite,
+  replyText,
+  within,
+} from "../helpers/amqp_client.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
 const dec = new TextDecoder();
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function replyText(err: unknown): string | undefined {
-  return /with message "(.*)"$/s.exec((err as Error).message)?.[1];
-}
-
-function guard<T extends { on(event: string, fn: (arg: never) => void): void }>(x: T): T {
-  x.on("error", () => {});
-  return x;
-}
-
-let counter = 0;
-function unique(tag: string): string {
-  return `interop.content.${tag}.${Date.now().toString(36)}.${++counter}.${
-    crypto.randomUUID().slice(0, 8)
-  }`;
-}
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
@@ -103,87 +47,6 @@ function pattern(size: number, seed: number): Buffer {
   }
   for (; i < size; i++) out[i] = (i * 31 + seed) & 0xff;
   return out;
-}
-
-/**
- * A TCP proxy on 127.0.0.1 that forwards to the broker and records both directions of every
- * connection, so tests can inspect the frames on the wire.
- */
-class Tap {
-  readonly sessions: { up: Uint8Array[]; down: Uint8Array[] }[] = [];
-  #listener: Deno.TcpListener;
-  #target: { hostname: string; port: number };
-  #conns: Deno.Conn[] = [];
-  #tasks: Promise<void>[] = [];
-  #accepting: Promise<void>;
-
-  constructor(target: { hostname: string; port: number }) {
-    this.#target = target;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#accepting = this.#accept();
-  }
-
-  get port(): number {
-    return this.#listener.addr.port;
-  }
-
-  /** The broker URL with the host and port replaced by the tap's. */
-  url(brokerUrl: string, query = ""): string {
-    const u = new URL(brokerUrl);
-    u.hostname = "127.0.0.1";
-    u.port = String(this.port);
-    return u.toString() + query;
-  }
-
-  async #accept() {
-    try {
-      for await (const client of this.#listener) {
-        const server = await Deno.connect(this.#target);
-        this.#conns.push(client, server);
-        const session = { up: [] as Uint8Array[], down: [] as Uint8Array[] };
-        this.sessions.push(session);
-        this.#tasks.push(this.#pump(client, server, session.up));
-        this.#tasks.push(this.#pump(server, client, session.down));
-      }
-    } catch {
-      // listener closed
-    }
-  }
-
-  async #pump(from: Deno.Conn, to: Deno.Conn, record: Uint8Array[]) {
-    const buf = new Uint8Array(256 * 1024);
-    try {
-      for (;;) {
-        const n = await from.read(buf);
-        if (n === null) break;
-        const chunk = buf.slice(0, n);
-        record.push(chunk);
-        let off = 0;
-        while (off < chunk.length) off += await to.write(chunk.subarray(off));
-      }
-    } catch {
-      // either side closed
-    }
-    try {
-      from.close();
-    } catch { /* already closed */ }
-    try {
-      to.close();
-    } catch { /* already closed */ }
-  }
-
-  async close() {
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    await this.#accepting;
-    for (const c of this.#conns) {
-      try {
-        c.close();
-      } catch { /* already closed */ }
-    }
-    await Promise.all(this.#tasks);
-  }
 }
 
 interface Frame {
@@ -370,88 +233,7 @@ function rawHeaders(properties: Uint8Array): Record<string, Typed> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Test scaffolding
-
-interface Ctx {
-  url: string;
-  hostname: string;
-  port: number;
-  connect(query?: string, url?: string): Promise<Connection>;
-  channel(): Promise<Channel>;
-  queue(tag: string): Promise<string>;
-  cloud(url?: string): Promise<AMQPClient>;
-  tap(): Tap;
-}
-
-function brokerTest(name: string, fn: (ctx: Ctx) => Promise<void>) {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const broker = await startBroker();
-      const conns: Connection[] = [];
-      const clouds: AMQPClient[] = [];
-      const taps: Tap[] = [];
-      const queues: string[] = [];
-      const u = new URL(broker.url);
-      const ctx: Ctx = {
-        url: broker.url,
-        hostname: u.hostname,
-        port: broker.port,
-        async connect(query = "", url = broker.url) {
-          const conn: Connection = await within(amqp.connect(url + query), 5000, "connect");
-          guard(conn);
-          conns.push(conn);
-          return conn;
-        },
-        async channel() {
-          const conn = await ctx.connect();
-          return guard(await conn.createChannel());
-        },
-        async queue(tag) {
-          const name = unique(tag);
-          const ch = await ctx.channel();
-          await ch.assertQueue(name, { durable: false });
-          queues.push(name);
-          return name;
-        },
-        async cloud(url = broker.url) {
-          const client = new AMQPClient(url);
-          await within(client.connect(), 5000, "cloudamqp connect");
-          clouds.push(client);
-          return client;
-        },
-        tap() {
-          const tap = new Tap({ hostname: u.hostname, port: broker.port });
-          taps.push(tap);
-          return tap;
-        },
-      };
-      try {
-        await fn(ctx);
-      } finally {
-        try {
-          if (queues.length > 0) {
-            const conn: Connection = await within(amqp.connect(broker.url), 5000, "connect");
-            guard(conn);
-            try {
-              const ch = guard(await conn.createChannel());
-              for (const q of queues) await within(ch.deleteQueue(q), 5000, "delete queue");
-            } finally {
-              await conn.close().catch(() => {});
-            }
-          }
-        } finally {
-          for (const c of conns) await c.close().catch(() => {});
-          for (const c of clouds) if (!c.closed) await c.close().catch(() => {});
-          for (const t of taps) await t.close();
-          await broker.close();
-        }
-      }
-    },
-  });
-}
+// Receiving one message
 
 async function getOne(ch: Channel, q: string): Promise<Message> {
   const deadline = Date.now() + 5000;
@@ -473,6 +255,9 @@ async function consumeOne(ch: Channel, q: string): Promise<Message> {
     await ch.cancel(consumerTag);
   }
 }
+
+// The tests below each get their own broker and clean up after themselves.
+const { brokerTest, unique } = interopSuite("content");
 
 // ---------------------------------------------------------------------------------------------
 // Basic properties
