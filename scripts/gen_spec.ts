@@ -194,7 +194,9 @@ const writeStmt = (type: string, expr: string) => {
   }
 };
 
-emit("/** Encodes a method: class id, method id and arguments (the frame wrapper is not written). */");
+emit(
+  "/** Encodes a method: class id, method id and arguments (the frame wrapper is not written). */",
+);
 emit("export function encodeMethod(w: Writer, m: Method): void {");
 emit("  w.long(m.id);");
 emit("  switch (m.id) {");
@@ -203,9 +205,7 @@ for (const { m, cname } of all) {
   for (const g of groups(m.arguments)) {
     if (Array.isArray(g)) {
       emit(
-        `      w.octet(${
-          g.map((a, i) => `(m.${camel(a.name)} ? ${1 << i} : 0)`).join(" | ")
-        });`,
+        `      w.octet(${g.map((a, i) => `(m.${camel(a.name)} ? ${1 << i} : 0)`).join(" | ")});`,
       );
     } else emit(`      ${writeStmt(argType(g), `m.${camel(g.name)}`)}`);
   }

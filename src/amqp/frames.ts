@@ -47,7 +47,8 @@ export function parseFrames(
   let pos = start;
   while (end - pos >= 7 && !shouldStop()) {
     const size = view.getUint32(pos + 3);
-    if (size + FRAME_OVERHEAD > frameMax) {
+    // Like RabbitMQ, allow a payload of frame_max bytes (peers that forget the 8-byte overhead).
+    if (size > frameMax) {
       throw frameError(`type ${buf[pos]}, frame size ${size} exceeds frame_max ${frameMax}`);
     }
     const frameEnd = pos + 7 + size;

@@ -56,6 +56,24 @@ const hasUserId = (props: Uint8Array) =>
   props.length >= 2 && (((props[0] << 8) | props[1]) & USER_ID_FLAG) !== 0;
 const EMPTY = new Uint8Array(0);
 
+/** Bodies start in a buffer this large (or the body's size) and grow as frames arrive. */
+const INITIAL_BODY_BUFFER = 256 * 1024;
+
+/** An error in content assembly names basic.publish, the method the content belongs to. */
+function publishError(e: AmqpError): AmqpError {
+  e.methodId = spec.BASIC_PUBLISH;
+  return e;
+}
+
+/** 505 for a frame that arrived where a publish's header or body belonged. */
+function contentExpected(p: PendingPublish): AmqpError {
+  return publishError(unexpectedFrame(
+    p.properties
+      ? "expected content body, got non content body frame instead"
+      : "expected content header for class 60, got non content header frame instead",
+  ));
+}
+
 /** A consumer on this channel, as a queue sees it. */
 class ChannelConsumer implements Consumer {
   unacked = 0;
@@ -125,29 +143,22 @@ export class Channel {
       }
       return;
     }
-    if (this.pending) {
-      throw unexpectedFrame(
-        `expected content header for class 60, got non content header frame instead`,
-      );
-    }
+    if (this.pending) throw contentExpected(this.pending);
     this.dispatch(m);
   }
 
   onContentHeader(buf: Uint8Array, start: number, end: number): void {
     if (this.closing) return;
     const p = this.pending;
-    if (!p || p.properties) {
-      throw unexpectedFrame(
-        p
-          ? "expected content body, got non content body frame instead"
-          : "expected method frame, got non method frame instead",
-      );
-    }
-    if (end - start < 14) throw frameError("content header frame too short");
+    if (!p) throw unexpectedFrame("expected method frame, got non method frame instead");
+    if (p.properties) throw contentExpected(p);
+    if (end - start < 14) throw publishError(frameError("content header frame too short"));
     const view = new DataView(buf.buffer, buf.byteOffset + start, end - start);
     const classId = view.getUint16(0);
     if (classId !== spec.CLASS_BASIC) {
-      throw unexpectedFrame(`expected content header for class 60, got class ${classId}`);
+      throw publishError(unexpectedFrame(
+        `expected content header for class 60, got one for class ${classId} instead`,
+      ));
     }
     const size = view.getUint32(4) * 0x100000000 + view.getUint32(8);
     const max = this.conn.server.options.maxMessageSize;
@@ -157,28 +168,30 @@ export class Channel {
     p.properties = buf.slice(start + 12, end);
     p.bodySize = size;
     if (size === 0) return this.completePublish(p, EMPTY);
-    p.body = new Uint8Array(size);
+    // Grow towards the announced size as bytes arrive, rather than trusting the claim up front.
+    p.body = new Uint8Array(Math.min(size, INITIAL_BODY_BUFFER));
   }
 
   onContentBody(buf: Uint8Array, start: number, end: number): void {
     if (this.closing) return;
     const p = this.pending;
-    if (!p || !p.body) {
-      throw unexpectedFrame(
-        p
-          ? "expected content header for class 60, got non content header frame instead"
-          : "expected method frame, got non method frame instead",
+    if (!p) throw unexpectedFrame("expected method frame, got non method frame instead");
+    if (!p.body) throw contentExpected(p);
+    const n = end - start;
+    const total = p.received + n;
+    if (total > p.bodySize) {
+      throw publishError(
+        frameError(`content body of ${total} bytes exceeds the announced ${p.bodySize}`),
       );
     }
-    const n = end - start;
-    if (p.received + n > p.bodySize) {
-      throw frameError(
-        `content body of ${p.received + n} bytes exceeds the announced ${p.bodySize}`,
-      );
+    if (total > p.body.length) {
+      const grown = new Uint8Array(Math.min(p.bodySize, Math.max(total, p.body.length * 2)));
+      grown.set(p.body.subarray(0, p.received));
+      p.body = grown;
     }
     p.body.set(buf.subarray(start, end), p.received);
-    p.received += n;
-    if (p.received === p.bodySize) this.completePublish(p, p.body);
+    p.received = total;
+    if (total === p.bodySize) this.completePublish(p, p.body);
   }
 
   // ---- method dispatch

@@ -183,6 +183,7 @@ export class Connection {
     try {
       switch (type) {
         case spec.FRAME_METHOD: {
+          if (end - start < 4) throw frameError(`method frame of ${end - start} bytes`);
           const r = this.reader;
           r.reset(buf, start, end);
           const id = r.long();
@@ -191,15 +192,19 @@ export class Connection {
             if (channelId === 0) this.onConnectionMethod(method);
             else this.channelFor(channelId, method).onMethod(method);
           } catch (err) {
-            if (err instanceof AmqpError && err.methodId === 0) err.methodId = id;
-            throw err;
+            // Errors name the method that caused them unless they already name one.
+            const e = err instanceof DecodeError
+              ? frameError(`cannot decode ${spec.METHOD_NAMES[id]}: ${err.message}`)
+              : err;
+            if (e instanceof AmqpError && e.methodId === 0) e.methodId = id;
+            throw e;
           }
           return;
         }
         case spec.FRAME_HEADER:
         case spec.FRAME_BODY: {
           if (channelId === 0 || this.state !== State.Running) {
-            throw unexpectedFrame(`content frame on channel ${channelId}`);
+            throw unexpectedFrame(`content frame (type ${type}) on channel ${channelId}`);
           }
           const ch = this.channels.get(channelId);
           if (!ch) throw channelError(`expected 'channel.open' on channel ${channelId}`);
@@ -208,7 +213,8 @@ export class Connection {
           return;
         }
         case spec.FRAME_HEARTBEAT:
-          if (channelId !== 0) throw frameError(`heartbeat frame on channel ${channelId}`);
+          if (channelId !== 0) throw unexpectedFrame(`heartbeat frame on channel ${channelId}`);
+          if (end !== start) throw frameError(`heartbeat frame with a ${end - start}-byte payload`);
           return;
         default:
           throw frameError(`unknown frame type ${type}`);
@@ -224,6 +230,7 @@ export class Connection {
         `unexpected method ${spec.METHOD_NAMES[method.id]} before connection.open-ok`,
       );
     }
+    if (method.id >>> 16 === spec.CLASS_CONNECTION) throw commandInvalid("unimplemented method");
     const existing = this.channels.get(id);
     if (method.id === spec.CHANNEL_OPEN) {
       if (existing) throw channelError(`second 'channel.open' seen on channel ${id}`);
@@ -313,6 +320,9 @@ export class Connection {
         this.send(0, { id: spec.CONNECTION_UPDATE_SECRET_OK });
         return;
       default:
+        if (this.state === State.Running) {
+          throw channelError("unexpected method in connection state running");
+        }
         throw commandInvalid(`unexpected method ${spec.METHOD_NAMES[m.id]} on channel 0`);
     }
   }
@@ -575,8 +585,10 @@ function closeMethod(e: AmqpError): Method {
   };
 }
 
+/** Decodes a method's arguments, which must fill the frame exactly. */
 function decode(id: number, r: Reader): Method {
   const m = spec.decodeMethod(id, r);
+  if (m && r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} byte(s) after the arguments`);
   if (!m) {
     throw new AmqpError(
       spec.COMMAND_INVALID,

@@ -95,11 +95,11 @@ export class BrokerServer {
   }
 }
 
-export async function startServer(options: Partial<ServerOptions> = {}): Promise<BrokerServer> {
+export function startServer(options: Partial<ServerOptions> = {}): Promise<BrokerServer> {
   const opts = { ...DEFAULT_OPTIONS, ...options };
   setLogLevel(opts.logLevel);
   const listener = Deno.listen({ port: opts.port, hostname: opts.hostname, transport: "tcp" });
   const server = new BrokerServer(listener, new Broker(), opts);
   log.info("AMQP listener started", { address: `${opts.hostname}:${server.port}` });
-  return server;
+  return Promise.resolve(server);
 }

@@ -175,12 +175,21 @@ function expectFrameError(fn: () => unknown) {
 
 Deno.test("frames: an oversized frame is a 501, known from its header alone", () => {
   const frameMax = 4096;
-  // Only the 7 header bytes have arrived: the size field is enough to refuse it.
+  // Only the 7 header bytes have arrived: the size field is enough to refuse it. Like RabbitMQ,
+  // a payload of frame_max bytes is tolerated (peers that forget the 8-byte overhead); one more
+  // byte is not.
   expectFrameError(() =>
-    parseAll(new Uint8Array(frameHeader(FRAME_BODY, 1, frameMax - FRAME_OVERHEAD + 1)), frameMax)
+    parseAll(new Uint8Array(frameHeader(FRAME_BODY, 1, frameMax + 1)), frameMax)
   );
   expectFrameError(() => parseAll(new Uint8Array(frameHeader(FRAME_BODY, 1, 0xffffffff)), 4096));
-  // Exactly frameMax bytes in all is fine.
+  // Exactly frameMax bytes in all is fine, and so is RabbitMQ's 8-byte fudge.
+  const fudged = frameMax;
+  const big = new Uint8Array([
+    ...frameHeader(FRAME_BODY, 1, fudged),
+    ...new Uint8Array(fudged),
+    0xce,
+  ]);
+  assert.equal(parseAll(big, frameMax).frames.length, 1);
   const size = frameMax - FRAME_OVERHEAD;
   const ok = new Uint8Array([...frameHeader(FRAME_BODY, 1, size), ...new Uint8Array(size), 0xce]);
   const { frames, next } = parseAll(ok, frameMax);
