@@ -1,22 +1,26 @@
 /**
- * The broker's whole model: virtual hosts and users. The server, the admin API and the CLI all go
- * through this object; it knows nothing of sockets.
+ * The broker's whole model: virtual hosts, users and permissions. The AMQP server reads it; the
+ * control service (CLI, admin API) changes it together with the metadata store. It knows nothing
+ * of sockets.
  */
 import { VHost } from "./vhost.ts";
 import { UserStore } from "../auth/users.ts";
+import { Permission, PermissionTable } from "../auth/permissions.ts";
+import type { MetadataSnapshot } from "../store/metadata.ts";
 
 export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users = new UserStore();
+  readonly permissions = new PermissionTable();
 
-  constructor() {
-    this.addVhost("/");
-    this.users.add("guest", "guest", ["administrator"]);
-  }
-
-  addVhost(name: string): VHost {
-    let v = this.vhosts.get(name);
-    if (!v) this.vhosts.set(name, v = new VHost(name));
-    return v;
+  /** Builds the model from what the metadata store holds. */
+  static fromSnapshot(snapshot: MetadataSnapshot): Broker {
+    const b = new Broker();
+    for (const v of snapshot.vhosts) b.vhosts.set(v.name, new VHost(v.name, v.description, v.tags));
+    for (const u of snapshot.users) b.users.set({ ...u });
+    for (const p of snapshot.permissions) {
+      b.permissions.set(p.user, p.vhost, new Permission(p.configure, p.write, p.read));
+    }
+    return b;
   }
 }

@@ -50,6 +50,8 @@ const QUEUE_EQUIVALENCE_ARGS = [
 export interface DeclareQueueRequest extends Omit<QueueOptions, "owner"> {
   name: string;
   passive: boolean;
+  /** The name came from {@link VHost.newQueueName}, so its `amq.gen-` prefix is allowed. */
+  serverNamed?: boolean;
 }
 
 export interface DeclareExchangeRequest extends ExchangeOptions {
@@ -63,7 +65,7 @@ export class VHost {
   readonly queues = new Map<string, Queue>();
   readonly defaultExchange: Exchange;
 
-  constructor(readonly name: string) {
+  constructor(readonly name: string, public description = "", public tags: string[] = []) {
     const opts = { durable: true, autoDelete: false, internal: false, arguments: {} };
     this.defaultExchange = new Exchange("", "direct", opts);
     this.exchanges.set("", this.defaultExchange);
@@ -181,15 +183,20 @@ export class VHost {
     );
   }
 
+  /** A fresh server-generated queue name (`amq.gen-…`). */
+  newQueueName(): string {
+    let name;
+    do name = generatedQueueName(); while (this.queues.has(name));
+    return name;
+  }
+
   declareQueue(req: DeclareQueueRequest, owner: unknown): Queue {
     if (req.passive) {
       if (req.name === "") throw notFound(`no ${this.queueText(req.name)}`);
       return this.queue(req.name, owner);
     }
-    let name = req.name;
-    if (name === "") {
-      do name = generatedQueueName(); while (this.queues.has(name));
-    } else if (name.startsWith("amq.")) {
+    const name = req.name === "" ? this.newQueueName() : req.name;
+    if (name.startsWith("amq.") && !(req.serverNamed || req.name === "")) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     const existing = this.queues.get(name);

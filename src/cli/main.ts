@@ -1,9 +1,21 @@
 /** The command-line entry: picks the subcommand and hands over to its module. */
 import { VERSION } from "../version.ts";
 import { serveCommand } from "./serve.ts";
+import { userCommand } from "./user.ts";
+import { vhostCommand } from "./vhost.ts";
+import { permissionsCommand } from "./permissions.ts";
+import { listCommand } from "./list.ts";
+import { statusCommand } from "./status.ts";
 import type { Command } from "./command.ts";
 
-const COMMANDS: Command[] = [serveCommand];
+const COMMANDS: Command[] = [
+  serveCommand,
+  userCommand,
+  vhostCommand,
+  permissionsCommand,
+  listCommand,
+  statusCommand,
+];
 
 function usage(): string {
   const lines = [

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { isLogLevel, log } from "../log.ts";
 import { DEFAULT_OPTIONS, startServer } from "../server/server.ts";
 import type { Command } from "./command.ts";
+import { resolveDataDir } from "./control.ts";
 
 const HELP = `Usage: broker serve [options]
 
@@ -62,12 +63,13 @@ export const serveCommand: Command = {
     let server;
     try {
       server = await startServer({
+        dataDir: resolveDataDir(values["data-dir"]),
         port,
         hostname: values.bind ?? DEFAULT_OPTIONS.hostname,
         logLevel: (values["log-level"] as typeof DEFAULT_OPTIONS.logLevel) ?? "info",
       });
     } catch (err) {
-      log.error("cannot start the AMQP listener", { error: (err as Error).message });
+      log.error("cannot start the broker", { error: (err as Error).message });
       return 1;
     }
     const stopped = new Promise<void>((resolve) => {

@@ -22,6 +22,8 @@ import type { QueuedMessage } from "../broker/message.ts";
 import { generatedConsumerTag } from "../broker/names.ts";
 import type { VHost } from "../broker/vhost.ts";
 import type { Connection } from "./connection.ts";
+import { resourceName, resourceRefused } from "../auth/permissions.ts";
+import type { AccessKind, ResourceType } from "../auth/permissions.ts";
 
 /** A message delivered on this channel and not yet acknowledged. */
 interface Unacked {
@@ -75,7 +77,7 @@ function contentExpected(p: PendingPublish): AmqpError {
 }
 
 /** A consumer on this channel, as a queue sees it. */
-class ChannelConsumer implements Consumer {
+export class ChannelConsumer implements Consumer {
   unacked = 0;
 
   constructor(
@@ -115,6 +117,9 @@ export class Channel {
   private prefetch = 0;
   globalPrefetch = 0;
   private lastQueue = "";
+  /** Results of permission checks, valid while the permission table's version is unchanged. */
+  private readonly permCache = new Map<string, boolean>();
+  private permVersion = -1;
 
   private confirmMode = false;
   private publishSeq = 0;
@@ -123,8 +128,43 @@ export class Channel {
 
   constructor(readonly id: number, readonly conn: Connection) {}
 
+  get consumerCount(): number {
+    return this.consumers.size;
+  }
+
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  /** Prefetch applied to consumers started from now on (basic.qos global=false). */
+  get prefetchCount(): number {
+    return this.prefetch;
+  }
+
+  consumerList(): ChannelConsumer[] {
+    return [...this.consumers.values()];
+  }
+
   private get vhost(): VHost {
     return this.conn.vhost!;
+  }
+
+  /** 403 unless the user may do `kind` to the named resource (RabbitMQ's access-control rules). */
+  private check(kind: AccessKind, type: ResourceType, name: string): void {
+    const perms = this.conn.server.broker.permissions;
+    if (perms.version !== this.permVersion) {
+      this.permCache.clear();
+      this.permVersion = perms.version;
+    }
+    const key = `${kind}\0${type}\0${name}`;
+    let ok = this.permCache.get(key);
+    if (ok === undefined) {
+      const p = perms.get(this.conn.user!.name, this.vhost.name);
+      ok = p !== undefined && p.allows(kind, resourceName(type, name));
+      if (this.permCache.size >= 256) this.permCache.clear();
+      this.permCache.set(key, ok);
+    }
+    if (!ok) throw resourceRefused(type, name, this.vhost.name, this.conn.user!.name);
   }
 
   private send(m: Method): void {
@@ -218,14 +258,19 @@ export class Channel {
       case spec.EXCHANGE_DECLARE:
         return this.exchangeDeclare(m);
       case spec.EXCHANGE_DELETE:
+        this.check("configure", "exchange", m.exchange);
         this.vhost.deleteExchange(m.exchange, m.ifUnused);
         if (!m.nowait) this.send({ id: spec.EXCHANGE_DELETE_OK });
         return;
       case spec.EXCHANGE_BIND:
+        this.check("write", "exchange", m.destination);
+        this.check("read", "exchange", m.source);
         this.vhost.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
         if (!m.nowait) this.send({ id: spec.EXCHANGE_BIND_OK });
         return;
       case spec.EXCHANGE_UNBIND:
+        this.check("write", "exchange", m.destination);
+        this.check("read", "exchange", m.source);
         this.vhost.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
         if (!m.nowait) this.send({ id: spec.EXCHANGE_UNBIND_OK });
         return;
@@ -234,6 +279,8 @@ export class Channel {
       case spec.QUEUE_BIND: {
         const name = this.queueName(m.queue);
         const key = m.routingKey === "" && m.queue === "" ? name : m.routingKey;
+        this.check("write", "queue", name);
+        this.check("read", "exchange", m.exchange);
         this.vhost.bindQueue(name, m.exchange, key, m.arguments, this.conn);
         if (!m.nowait) this.send({ id: spec.QUEUE_BIND_OK });
         return;
@@ -241,16 +288,20 @@ export class Channel {
       case spec.QUEUE_UNBIND: {
         const name = this.queueName(m.queue);
         const key = m.routingKey === "" && m.queue === "" ? name : m.routingKey;
+        this.check("write", "queue", name);
+        this.check("read", "exchange", m.exchange);
         this.vhost.unbindQueue(name, m.exchange, key, m.arguments);
         return this.send({ id: spec.QUEUE_UNBIND_OK });
       }
       case spec.QUEUE_PURGE: {
+        this.check("read", "queue", this.queueName(m.queue));
         const count = this.queueNamed(m.queue).purge();
         if (!m.nowait) this.send({ id: spec.QUEUE_PURGE_OK, messageCount: count });
         return;
       }
       case spec.QUEUE_DELETE: {
         const name = this.queueName(m.queue);
+        this.check("configure", "queue", name);
         const count = this.vhost.deleteQueue(name, this.conn, m.ifUnused, m.ifEmpty);
         if (!m.nowait) this.send({ id: spec.QUEUE_DELETE_OK, messageCount: count });
         return;
@@ -320,6 +371,7 @@ export class Channel {
   // ---- exchange and queue class
 
   private exchangeDeclare(m: spec.ExchangeDeclare): void {
+    if (!m.passive) this.check("configure", "exchange", m.exchange);
     this.vhost.declareExchange({
       name: m.exchange,
       type: m.type,
@@ -333,8 +385,12 @@ export class Channel {
   }
 
   private queueDeclare(m: spec.QueueDeclare): void {
+    // Server-named queues are named first, so the configure check sees the real name.
+    const name = m.queue === "" && !m.passive ? this.vhost.newQueueName() : m.queue;
+    if (!m.passive) this.check("configure", "queue", name);
     const q = this.vhost.declareQueue({
-      name: m.queue,
+      name,
+      serverNamed: m.queue === "",
       passive: m.passive,
       durable: m.durable,
       exclusive: m.exclusive,
@@ -374,6 +430,7 @@ export class Channel {
   }
 
   private basicConsume(m: spec.BasicConsume): void {
+    this.check("read", "queue", this.queueName(m.queue));
     const q = this.queueNamed(m.queue);
     const tag = m.consumerTag === "" ? generatedConsumerTag() : m.consumerTag;
     if (this.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
@@ -440,6 +497,7 @@ export class Channel {
   }
 
   private basicGet(m: spec.BasicGet): void {
+    this.check("read", "queue", this.queueName(m.queue));
     const q = this.queueNamed(m.queue);
     const qm = q.get(m.noAck);
     if (!qm) return this.send({ id: spec.BASIC_GET_EMPTY, clusterId: "" });
@@ -519,6 +577,7 @@ export class Channel {
 
   private basicPublish(m: spec.BasicPublish): void {
     if (m.immediate) throw notImplemented("immediate=true");
+    this.check("write", "exchange", m.exchange);
     const ex = this.vhost.exchange(m.exchange);
     if (ex.internal) {
       throw accessRefused(

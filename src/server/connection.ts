@@ -11,7 +11,7 @@ import * as spec from "../amqp/spec.ts";
 import type { Method } from "../amqp/spec.ts";
 import type { FieldTable } from "../amqp/table.ts";
 import { Writer } from "../amqp/writer.ts";
-import { isLoopbackAddress, LOOPBACK_USERS } from "../auth/users.ts";
+import { isLoopbackAddress } from "../auth/users.ts";
 import type { User } from "../auth/users.ts";
 import { MECHANISMS, parseSaslResponse } from "../auth/sasl.ts";
 import type { VHost } from "../broker/vhost.ts";
@@ -347,8 +347,8 @@ export class Connection {
       : m.response;
     const creds = parseSaslResponse(m.mechanism, response);
     const user = creds && this.server.broker.users.authenticate(creds.username, creds.password);
-    const loopbackDenied = user && LOOPBACK_USERS.has(user.name) &&
-      this.server.options.loopbackUsers && !isLoopbackAddress(this.remoteAddress);
+    const loopbackDenied = user && this.server.options.loopbackUsers.includes(user.name) &&
+      !isLoopbackAddress(this.remoteAddress);
     if (!user || loopbackDenied) {
       log.warn("login refused", {
         connection: this.name,
@@ -403,6 +403,17 @@ export class Connection {
     const vhost = this.server.broker.vhosts.get(m.virtualHost);
     if (!vhost) {
       throw new AmqpError(spec.NOT_ALLOWED, `vhost ${m.virtualHost} not found`);
+    }
+    if (!this.server.broker.permissions.get(this.user!.name, vhost.name)) {
+      log.warn("vhost access refused", {
+        connection: this.name,
+        user: this.user!.name,
+        vhost: vhost.name,
+      });
+      throw new AmqpError(
+        spec.NOT_ALLOWED,
+        `access to vhost '${vhost.name}' refused for user '${this.user!.name}'`,
+      );
     }
     this.vhost = vhost;
     this.state = State.Running;

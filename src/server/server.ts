@@ -1,68 +1,88 @@
 /**
- * The AMQP listener: accepts TCP connections and runs a {@link Connection} for each, over one
- * shared {@link Broker} model.
+ * The broker process's network side: AMQP listeners that run a {@link Connection} per client over
+ * one shared {@link Broker} model, the control socket for the CLI, and orderly shutdown.
  */
-import { Broker } from "../broker/broker.ts";
+import type { Broker } from "../broker/broker.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { LogLevel } from "../log.ts";
 import { Connection } from "./connection.ts";
 import { VERSION } from "../version.ts";
+import { DEFAULT_CONFIG } from "../config/types.ts";
+import type { BrokerConfig, ListenerAddress } from "../config/types.ts";
+import { openBroker } from "../control/bootstrap.ts";
+import { ControlService } from "../control/service.ts";
+import type { LiveServer } from "../control/service.ts";
+import { CONTROL_SOCKET_FILE, ControlListener } from "../control/socket.ts";
+import type { MetadataStore } from "../store/metadata.ts";
 
-export interface ServerOptions {
+export interface ServerOptions extends Omit<BrokerConfig, "listeners" | "dataDir"> {
+  /** The first AMQP listener (port 0 picks a free one, as tests do). */
   port: number;
   hostname: string;
+  /** More AMQP listeners (listeners.tcp.NAME). */
+  extraListeners: ListenerAddress[];
+  /** Where the metadata store and control socket live; undefined keeps everything in memory. */
+  dataDir: string | undefined;
   logLevel: LogLevel;
-  /** Largest frame we accept and offer in connection.tune (RabbitMQ: 131072). */
-  frameMax: number;
-  /** Channels per connection offered in connection.tune (RabbitMQ: 2047). */
-  channelMax: number;
-  /** Heartbeat interval in seconds offered in connection.tune (RabbitMQ: 60). */
-  heartbeat: number;
-  /** Largest message body accepted (RabbitMQ 3.10: 128 MiB). */
-  maxMessageSize: number;
-  handshakeTimeoutMs: number;
-  /** Whether users in LOOPBACK_USERS (guest) may connect only from loopback addresses. */
-  loopbackUsers: boolean;
   product: string;
   version: string;
   clusterName: string;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
-  port: 5672,
-  hostname: "0.0.0.0",
-  logLevel: "info",
-  frameMax: 131072,
-  channelMax: 2047,
-  heartbeat: 60,
-  maxMessageSize: 128 * 1024 * 1024,
-  handshakeTimeoutMs: 10_000,
-  loopbackUsers: true,
+  ...DEFAULT_CONFIG,
+  port: DEFAULT_CONFIG.listeners[0].port,
+  hostname: DEFAULT_CONFIG.listeners[0].hostname,
+  extraListeners: [],
+  dataDir: undefined,
   product: "broker",
   version: VERSION,
   clusterName: "broker@localhost",
 };
 
-export class BrokerServer {
+/** ServerOptions from merged configuration (the first listener is the primary one). */
+export function optionsFromConfig(config: BrokerConfig): ServerOptions {
+  const [first, ...rest] = config.listeners;
+  return {
+    ...DEFAULT_OPTIONS,
+    ...config,
+    port: first?.port ?? DEFAULT_OPTIONS.port,
+    hostname: first?.hostname ?? DEFAULT_OPTIONS.hostname,
+    extraListeners: rest,
+    dataDir: config.dataDir,
+  };
+}
+
+export class BrokerServer implements LiveServer {
   readonly connections = new Set<Connection>();
+  readonly startedAt = Date.now();
+  readonly service: ControlService;
+  private control: ControlListener | undefined;
   private closed = false;
-  private readonly accepting: Promise<void>;
+  private readonly accepting: Promise<void>[];
 
   constructor(
-    private readonly listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>,
+    private readonly listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[],
     readonly broker: Broker,
+    readonly store: MetadataStore,
     readonly options: ServerOptions,
   ) {
-    this.accepting = this.acceptLoop();
+    this.service = new ControlService(broker, store, this);
+    this.accepting = listeners.map((l) => this.acceptLoop(l));
   }
 
+  /** The first listener's port. */
   get port(): number {
-    return this.listener.addr.port;
+    return this.listeners[0].addr.port;
   }
 
-  private async acceptLoop(): Promise<void> {
+  listenerAddresses(): string[] {
+    return this.listeners.map((l) => `${l.addr.hostname}:${l.addr.port}`);
+  }
+
+  private async acceptLoop(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>): Promise<void> {
     try {
-      for await (const socket of this.listener) {
+      for await (const socket of listener) {
         const conn = new Connection(socket, this);
         this.connections.add(conn);
         conn.run();
@@ -76,14 +96,21 @@ export class BrokerServer {
     this.connections.delete(conn);
   }
 
+  async startControlSocket(dataDir: string): Promise<void> {
+    this.control = await ControlListener.start(`${dataDir}/${CONTROL_SOCKET_FILE}`, this.service);
+  }
+
   /** Stops accepting, closes every client with 320 CONNECTION_FORCED, and waits briefly. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.listener.close();
-    } catch { /* already closed */ }
-    await this.accepting;
+    this.control?.close();
+    for (const l of this.listeners) {
+      try {
+        l.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(this.accepting);
     for (const c of [...this.connections]) {
       c.forceClose("broker forced connection closure with reason 'shutdown'");
     }
@@ -92,14 +119,34 @@ export class BrokerServer {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const c of [...this.connections]) c.terminate();
+    this.store.close();
   }
 }
 
-export function startServer(options: Partial<ServerOptions> = {}): Promise<BrokerServer> {
+/** Opens the data dir, starts the AMQP listeners and the control socket. */
+export async function startServer(options: Partial<ServerOptions> = {}): Promise<BrokerServer> {
   const opts = { ...DEFAULT_OPTIONS, ...options };
   setLogLevel(opts.logLevel);
-  const listener = Deno.listen({ port: opts.port, hostname: opts.hostname, transport: "tcp" });
-  const server = new BrokerServer(listener, new Broker(), opts);
-  log.info("AMQP listener started", { address: `${opts.hostname}:${server.port}` });
-  return Promise.resolve(server);
+  const { broker, store } = openBroker(opts.dataDir, opts);
+  const listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[] = [];
+  try {
+    for (const a of [{ hostname: opts.hostname, port: opts.port }, ...opts.extraListeners]) {
+      listeners.push(Deno.listen({ port: a.port, hostname: a.hostname, transport: "tcp" }));
+    }
+  } catch (err) {
+    for (const l of listeners) l.close();
+    store.close();
+    throw err;
+  }
+  const server = new BrokerServer(listeners, broker, store, opts);
+  if (opts.dataDir !== undefined) {
+    try {
+      await server.startControlSocket(opts.dataDir);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
+  for (const a of server.listenerAddresses()) log.info("AMQP listener started", { address: a });
+  return server;
 }

@@ -1,0 +1,56 @@
+/**
+ * The control operations the CLI can ask for, by name, each a call into {@link ControlService}.
+ * The same table serves the control socket (server running) and offline use (server stopped).
+ */
+import type { ControlService } from "./service.ts";
+
+export type OpArgs = Record<string, unknown>;
+
+const str = (args: OpArgs, key: string): string => {
+  const v = args[key];
+  if (typeof v !== "string") throw new TypeError(`argument '${key}' must be a string`);
+  return v;
+};
+const optStr = (args: OpArgs, key: string): string | undefined =>
+  args[key] === undefined ? undefined : str(args, key);
+const strList = (args: OpArgs, key: string): string[] => {
+  const v = args[key] ?? [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+    throw new TypeError(`argument '${key}' must be a list of strings`);
+  }
+  return v as string[];
+};
+
+export const OPS: Record<string, (s: ControlService, a: OpArgs) => unknown> = {
+  "user.add": (s, a) =>
+    s.addUser({
+      name: str(a, "name"),
+      password: optStr(a, "password"),
+      passwordHash: optStr(a, "passwordHash"),
+      tags: strList(a, "tags"),
+    }),
+  "user.delete": (s, a) => s.deleteUser(str(a, "name")),
+  "user.passwd": (s, a) => s.changePassword(str(a, "name"), str(a, "password")),
+  "user.tags": (s, a) => s.setTags(str(a, "name"), strList(a, "tags")),
+  "user.list": (s) => s.listUsers(),
+  "vhost.add": (s, a) => s.addVhost(str(a, "name"), optStr(a, "description")),
+  "vhost.delete": (s, a) => s.deleteVhost(str(a, "name")),
+  "vhost.list": (s) => s.listVhosts(),
+  "permissions.set": (s, a) =>
+    s.setPermissions(
+      str(a, "user"),
+      str(a, "vhost"),
+      str(a, "configure"),
+      str(a, "write"),
+      str(a, "read"),
+    ),
+  "permissions.clear": (s, a) => s.clearPermissions(str(a, "user"), str(a, "vhost")),
+  "permissions.list": (s, a) => s.listPermissions(optStr(a, "vhost")),
+  "list.queues": (s, a) => s.listQueues(str(a, "vhost")),
+  "list.exchanges": (s, a) => s.listExchanges(str(a, "vhost")),
+  "list.bindings": (s, a) => s.listBindings(str(a, "vhost")),
+  "list.connections": (s, a) => s.listConnections(optStr(a, "vhost")),
+  "list.channels": (s, a) => s.listChannels(optStr(a, "vhost")),
+  "list.consumers": (s, a) => s.listConsumers(optStr(a, "vhost")),
+  "status": (s) => s.status(),
+};
