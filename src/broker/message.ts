@@ -6,19 +6,44 @@ import { decodeBasicProperties } from "../amqp/spec.ts";
 import type { BasicProperties } from "../amqp/spec.ts";
 import { Reader } from "../amqp/reader.ts";
 import type { FieldTable } from "../amqp/table.ts";
+import type { StoredMessage } from "./persistence.ts";
 
 const scratch = new Reader();
 
 export class Message {
   private decoded: BasicProperties | undefined;
+  /** Set once the message is in the message store (persistent, routed to a durable queue). */
+  stored: StoredMessage | undefined;
 
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
     /** The content header's property flags and list, byte for byte as published. */
     readonly properties: Uint8Array,
-    readonly body: Uint8Array,
+    /** Null while paged out to the message store. */
+    private bodyBytes: Uint8Array | null,
+    /** The body's length, known even while it is paged out. */
+    readonly size = bodyBytes?.length ?? 0,
   ) {}
+
+  /** The body: in memory, or read back from the message store when paged out. */
+  get body(): Uint8Array {
+    return this.bodyBytes ?? this.stored!.readBody();
+  }
+
+  get resident(): boolean {
+    return this.bodyBytes !== null;
+  }
+
+  /** Drops the body from memory; only for a stored message, whose body is on disk. */
+  pageOut(): void {
+    if (this.stored) this.bodyBytes = null;
+  }
+
+  /** delivery_mode 2 (decodes the properties, so call it only when it matters). */
+  get persistent(): boolean {
+    return this.props.deliveryMode === 2;
+  }
 
   /** Decoded properties, parsed on first use (routing and delivery never need them). */
   get props(): BasicProperties {
@@ -31,10 +56,6 @@ export class Message {
 
   get headers(): FieldTable | undefined {
     return this.props.headers;
-  }
-
-  get size(): number {
-    return this.body.length;
   }
 }
 

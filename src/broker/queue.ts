@@ -6,6 +6,7 @@
 import { Deque } from "./deque.ts";
 import type { Message, QueuedMessage } from "./message.ts";
 import type { FieldTable } from "../amqp/table.ts";
+import type { MessagePersistence } from "./persistence.ts";
 
 /** Someone receiving from a queue; implemented by the server's channel-side consumer. */
 export interface Consumer {
@@ -39,6 +40,10 @@ export class Queue {
   private nextSeq = 1;
   private rrIndex = 0;
   private dispatching = false;
+
+  /** Set on durable queues when a message store is attached: the id messages are stored under. */
+  durableId = 0;
+  persistence: MessagePersistence | undefined;
 
   /** Called when the queue wants to be deleted (auto-delete after the last consumer). */
   onAutoDelete: ((q: Queue) => void) | undefined;
@@ -74,13 +79,23 @@ export class Queue {
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
     const qm = this.ready.shift();
-    if (qm && !noAck) this.unackedCount++;
+    if (qm) this.handedOut(qm, noAck);
     return qm;
   }
 
+  /** Bookkeeping for a message leaving the ready list for a consumer or basic.get. */
+  private handedOut(qm: QueuedMessage, noAck: boolean): void {
+    if (!noAck) this.unackedCount++;
+    if (this.persistence && qm.msg.stored) {
+      if (noAck) this.persistence.settled(this, qm.msg);
+      else if (!qm.redelivered) this.persistence.delivered(this, qm.msg);
+    }
+  }
+
   /** An unacked message was settled (ack, or reject/nack without requeue). */
-  settle(_qm: QueuedMessage): void {
+  settle(qm: QueuedMessage): void {
     this.unackedCount--;
+    if (this.persistence && qm.msg.stored) this.persistence.settled(this, qm.msg);
   }
 
   /**
@@ -88,7 +103,10 @@ export class Queue {
    * them in any order; they are inserted highest sequence first so each lands at the front.
    */
   requeue(qms: QueuedMessage[]): void {
-    if (this.deleted) return;
+    if (this.deleted) {
+      this.persistence?.released(this, qms.map((qm) => qm.msg).filter((m) => m.stored));
+      return;
+    }
     qms.sort((a, b) => b.seq - a.seq);
     for (const qm of qms) {
       this.unackedCount--;
@@ -100,6 +118,9 @@ export class Queue {
 
   purge(): number {
     const n = this.ready.length;
+    if (this.persistence) {
+      for (const qm of this.ready) if (qm.msg.stored) this.persistence.settled(this, qm.msg);
+    }
     this.ready.clear();
     return n;
   }
@@ -143,7 +164,7 @@ export class Queue {
         }
         if (!chosen) break;
         const qm = this.ready.shift()!;
-        if (!chosen.noAck) this.unackedCount++;
+        this.handedOut(qm, chosen.noAck);
         chosen.deliver(qm, this);
       }
     } finally {
@@ -155,6 +176,10 @@ export class Queue {
   markDeleted(): number {
     this.deleted = true;
     const n = this.ready.length;
+    if (this.persistence) {
+      const stored = [...this.ready].map((qm) => qm.msg).filter((m) => m.stored);
+      if (stored.length > 0) this.persistence.released(this, stored);
+    }
     this.ready.clear();
     const consumers = this.consumers.splice(0);
     for (const c of consumers) c.cancelledByServer(this);

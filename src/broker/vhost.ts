@@ -20,6 +20,7 @@ import type { Message } from "./message.ts";
 import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { generatedQueueName } from "./names.ts";
+import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
 
 const DEFAULT_EXCHANGES: [string, string][] = [
   ["amq.direct", "direct"],
@@ -64,6 +65,9 @@ export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   readonly defaultExchange: Exchange;
+  /** Durable storage of entities and messages; undefined when running without a data dir. */
+  persistence: EntityPersistence | undefined;
+  messages: MessagePersistence | undefined;
 
   constructor(readonly name: string, public description = "", public tags: string[] = []) {
     const opts = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -118,6 +122,7 @@ export class VHost {
       arguments: req.arguments,
     });
     this.exchanges.set(req.name, ex);
+    if (ex.durable) this.persistence?.exchangeDeclared(ex, this.name);
     return ex;
   }
 
@@ -138,6 +143,7 @@ export class VHost {
 
   private removeExchange(ex: Exchange): void {
     this.exchanges.delete(ex.name);
+    if (ex.durable) this.persistence?.exchangeDeleted(ex, this.name);
     for (const b of ex.bindings.values()) {
       if (b.destination instanceof Exchange) b.destination.inbound.delete(b);
     }
@@ -213,9 +219,18 @@ export class VHost {
       arguments: req.arguments,
       owner: req.exclusive ? owner : undefined,
     });
-    q.onAutoDelete = (queue) => this.removeQueue(queue);
-    this.queues.set(name, q);
+    this.addQueue(q);
     return q;
+  }
+
+  /** Registers a queue; a durable one is stored first (and gets its message-store id). */
+  addQueue(q: Queue, durableId = 0): void {
+    q.onAutoDelete = (queue) => this.removeQueue(queue);
+    if (q.durable && !q.exclusive) {
+      q.durableId = durableId || (this.persistence?.queueDeclared(q) ?? 0);
+      if (q.durableId) q.persistence = this.messages;
+    }
+    this.queues.set(q.name, q);
   }
 
   private checkQueueEquivalence(q: Queue, req: DeclareQueueRequest): void {
@@ -240,6 +255,7 @@ export class VHost {
   removeQueue(q: Queue): number {
     if (this.queues.get(q.name) !== q) return 0;
     this.queues.delete(q.name);
+    if (q.durableId) this.persistence?.queueDeleted(q);
     for (const ex of [...this.exchanges.values()]) {
       if (ex.unbindDestination(q).length > 0) this.afterUnbind(ex);
     }
@@ -274,14 +290,19 @@ export class VHost {
     const ex = this.sourceExchange(exchangeName);
     const q = this.queue(queueName, owner);
     checkBindingArgs(ex, args);
-    ex.bind(q, routingKey, args);
+    const b = ex.bind(q, routingKey, args);
+    if (b && isDurable(b)) this.persistence?.bindingAdded(b, this.name);
   }
 
   /** Unbinding what is not there (binding, queue or exchange) succeeds, as in RabbitMQ. */
   unbindQueue(queueName: string, exchangeName: string, routingKey: string, args: FieldTable): void {
     const ex = this.sourceExchange(exchangeName, false);
     const q = this.queues.get(queueName);
-    if (ex && q && ex.unbind(q, routingKey, args)) this.afterUnbind(ex);
+    const b = ex && q ? ex.unbind(q, routingKey, args) : undefined;
+    if (b) {
+      if (isDurable(b)) this.persistence?.bindingRemoved(b, this.name);
+      this.afterUnbind(ex!);
+    }
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
@@ -289,7 +310,10 @@ export class VHost {
     const src = this.sourceExchange(source);
     checkBindingArgs(src, args);
     const b = src.bind(dst, routingKey, args);
-    if (b) dst.inbound.add(b);
+    if (b) {
+      dst.inbound.add(b);
+      if (isDurable(b)) this.persistence?.bindingAdded(b, this.name);
+    }
   }
 
   unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
@@ -298,11 +322,30 @@ export class VHost {
     const b: Binding | undefined = dst && src ? src.unbind(dst, routingKey, args) : undefined;
     if (b) {
       dst!.inbound.delete(b);
+      if (isDurable(b)) this.persistence?.bindingRemoved(b, this.name);
       this.afterUnbind(src!);
     }
   }
 
   // ---- routing
+
+  /**
+   * Puts a routed message into its queues. A persistent message that reached durable queues is
+   * first recorded in the message store (once for all of them); returns whether it was.
+   */
+  enqueue(msg: Message, queues: Set<Queue>): boolean {
+    let persisted = false;
+    if (this.messages) {
+      let durable: Queue[] | undefined;
+      for (const q of queues) if (q.durableId) (durable ??= []).push(q);
+      if (durable && msg.persistent) {
+        this.messages.persist(msg, durable);
+        persisted = true;
+      }
+    }
+    for (const q of queues) q.enqueue(msg);
+    return persisted;
+  }
 
   /**
    * The queues a message published to `ex` reaches, following exchange-to-exchange bindings
@@ -330,6 +373,13 @@ export class VHost {
       }
     }
   }
+}
+
+/** A binding is stored when both its ends are (RabbitMQ's rule for durable bindings). */
+function isDurable(b: Binding): boolean {
+  const d = b.destination;
+  const destDurable = d instanceof Exchange ? d.durable : d.durableId !== 0;
+  return b.source.durable && b.source.name !== "" && destDurable;
 }
 
 /** 406 when a redeclare's property differs from the existing entity's. */

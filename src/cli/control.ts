@@ -9,12 +9,26 @@ import { ControlService } from "../control/service.ts";
 import { callControl, CONTROL_SOCKET_FILE, handleRequest } from "../control/socket.ts";
 import type { ControlResponse } from "../control/socket.ts";
 import { DEFAULT_CONFIG } from "../config/types.ts";
+import type { BrokerConfig } from "../config/types.ts";
+import { loadConfig } from "../config/load.ts";
 
 export const DATA_DIR_HELP =
   "  --data-dir DIR       data directory (default: $BROKER_DATA_DIR, else ./data)";
 
 export function resolveDataDir(flag: string | undefined): string {
   return flag ?? Deno.env.get("BROKER_DATA_DIR") ?? DEFAULT_CONFIG.dataDir;
+}
+
+/**
+ * Defaults to seed a new data dir with when the CLI is first to open it: the config file named by
+ * BROKER_CONFIG_FILE / RABBITMQ_CONFIG_FILE, as `serve` would read it.
+ */
+function seedConfig(): BrokerConfig {
+  try {
+    return loadConfig({ flags: {}, env: Deno.env.toObject() }).config;
+  } catch {
+    return DEFAULT_CONFIG;
+  }
 }
 
 export interface OpResult {
@@ -26,7 +40,7 @@ export interface OpResult {
 export async function runOp(dataDir: string, op: string, args: OpArgs): Promise<OpResult> {
   const live = await callControl(`${dataDir}/${CONTROL_SOCKET_FILE}`, { op, args });
   if (live) return { response: live, live: true };
-  const { broker, store } = openBroker(dataDir, DEFAULT_CONFIG);
+  const { broker, store } = openBroker(dataDir, seedConfig());
   try {
     return {
       response: handleRequest(new ControlService(broker, store), { op, args }),

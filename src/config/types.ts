@@ -30,13 +30,14 @@ export interface BrokerConfig {
   frameMax: number;
   channelMax: number;
   maxMessageSize: number;
+  /** Milliseconds; `handshake_timeout = infinity` is stored as 2147483647 (the largest timer delay). */
   handshakeTimeoutMs: number;
   management: { enabled: boolean; port: number; ip: string };
   logLevel: LogLevel;
   /** vm_memory_high_watermark.relative (fraction of RAM) or .absolute (bytes). */
   memoryHighWatermark: { relative?: number; absolute?: number };
-  /** disk_free_limit.absolute in bytes. */
-  diskFreeLimit: { absolute?: number };
+  /** disk_free_limit.absolute (bytes) or .relative (ratio to total RAM). */
+  diskFreeLimit: { absolute?: number; relative?: number };
   /** listeners.ssl.* and ssl_options.* (used by the TLS listener; accepted and kept now). */
   ssl: { listeners: ListenerAddress[]; options: Record<string, string> };
   dataDir: string;
@@ -57,7 +58,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   handshakeTimeoutMs: 10_000,
   management: { enabled: true, port: 15672, ip: "0.0.0.0" },
   logLevel: "info",
-  memoryHighWatermark: { relative: 0.4 },
+  memoryHighWatermark: { relative: 0.6 },
   diskFreeLimit: { absolute: 50_000_000 },
   ssl: { listeners: [], options: {} },
   dataDir: "./data",

@@ -484,8 +484,9 @@ export class Channel {
 
   private writeContent(msg: Message): void {
     const out = this.conn.out;
-    writeHeaderFrame(out, this.id, spec.CLASS_BASIC, msg.body.length, msg.properties);
-    writeBodyFrames(out, this.id, msg.body, this.conn.frameMax);
+    const body = msg.body;
+    writeHeaderFrame(out, this.id, spec.CLASS_BASIC, body.length, msg.properties);
+    writeBodyFrames(out, this.id, body, this.conn.frameMax);
     this.conn.scheduleFlush();
   }
 

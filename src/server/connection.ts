@@ -35,6 +35,8 @@ const MAX_READ_BUFFER = 1024 * 1024;
 /** Deliveries pause while this many bytes wait to be written to the socket. */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
 const CLOSE_OK_TIMEOUT_MS = 3_000;
+/** The frame size limit used when both sides say "no limit" (frame_max 0). */
+const UNLIMITED_FRAME = 0x7fffffff;
 
 let nextConnectionId = 1;
 
@@ -81,7 +83,7 @@ export class Connection {
     this.remotePort = addr.port;
     const local = socket.localAddr as Deno.NetAddr;
     this.name = `${addr.hostname}:${addr.port} -> ${local.hostname}:${local.port}`;
-    this.frameMax = server.options.frameMax;
+    this.frameMax = server.options.frameMax || UNLIMITED_FRAME;
     this.channelMax = server.options.channelMax;
   }
 
@@ -385,13 +387,14 @@ export class Connection {
         `frame_max=${m.frameMax} < ${spec.FRAME_MIN_SIZE / 2} min size`,
       );
     }
-    if (m.frameMax > o.frameMax) {
+    const serverMax = o.frameMax || UNLIMITED_FRAME; // frame_max = 0: no limit
+    if (m.frameMax > serverMax) {
       throw new AmqpError(spec.NOT_ALLOWED, `frame_max=${m.frameMax} > ${o.frameMax} max size`);
     }
     if (m.channelMax > o.channelMax && o.channelMax !== 0) {
       throw new AmqpError(spec.NOT_ALLOWED, `channel_max=${m.channelMax} > ${o.channelMax} max`);
     }
-    this.frameMax = m.frameMax === 0 ? o.frameMax : m.frameMax;
+    this.frameMax = m.frameMax === 0 ? serverMax : m.frameMax;
     this.channelMax = m.channelMax === 0 ? (o.channelMax || 65535) : m.channelMax;
     this.heartbeat = m.heartbeat;
     this.state = State.Open;

@@ -16,7 +16,7 @@ import { CONTROL_SOCKET_FILE, ControlListener } from "../control/socket.ts";
 import type { MetadataStore } from "../store/metadata.ts";
 
 export interface ServerOptions extends Omit<BrokerConfig, "listeners" | "dataDir"> {
-  /** The first AMQP listener (port 0 picks a free one, as tests do). */
+  /** The first AMQP listener (port 0 picks a free one, as tests do; -1: none). */
   port: number;
   hostname: string;
   /** More AMQP listeners (listeners.tcp.NAME). */
@@ -46,7 +46,7 @@ export function optionsFromConfig(config: BrokerConfig): ServerOptions {
   return {
     ...DEFAULT_OPTIONS,
     ...config,
-    port: first?.port ?? DEFAULT_OPTIONS.port,
+    port: first?.port ?? -1,
     hostname: first?.hostname ?? DEFAULT_OPTIONS.hostname,
     extraListeners: rest,
     dataDir: config.dataDir,
@@ -73,7 +73,7 @@ export class BrokerServer implements LiveServer {
 
   /** The first listener's port. */
   get port(): number {
-    return this.listeners[0].addr.port;
+    return this.listeners[0]?.addr.port ?? -1;
   }
 
   listenerAddresses(): string[] {
@@ -130,7 +130,8 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const { broker, store } = openBroker(opts.dataDir, opts);
   const listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[] = [];
   try {
-    for (const a of [{ hostname: opts.hostname, port: opts.port }, ...opts.extraListeners]) {
+    const primary = opts.port < 0 ? [] : [{ hostname: opts.hostname, port: opts.port }];
+    for (const a of [...primary, ...opts.extraListeners]) {
       listeners.push(Deno.listen({ port: a.port, hostname: a.hostname, transport: "tcp" }));
     }
   } catch (err) {

@@ -8,6 +8,9 @@
  * other writer). Metadata is small and changes rarely, so a synchronous API is fine here.
  */
 import { DatabaseSync } from "node:sqlite";
+import { Reader } from "../amqp/reader.ts";
+import { Writer } from "../amqp/writer.ts";
+import type { FieldTable } from "../amqp/table.ts";
 
 export interface StoredUser {
   name: string;
@@ -30,10 +33,52 @@ export interface StoredPermission {
   read: string;
 }
 
+export interface StoredExchange {
+  vhost: string;
+  name: string;
+  type: string;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+export interface StoredQueue {
+  /** Never reused, so messages of a deleted queue can be told apart in the message log. */
+  id: number;
+  vhost: string;
+  name: string;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+export interface StoredBinding {
+  vhost: string;
+  source: string;
+  destinationType: "queue" | "exchange";
+  destination: string;
+  routingKey: string;
+  arguments: FieldTable;
+}
+
 export interface MetadataSnapshot {
   users: StoredUser[];
   vhosts: StoredVhost[];
   permissions: StoredPermission[];
+  exchanges: StoredExchange[];
+  queues: StoredQueue[];
+  bindings: StoredBinding[];
+}
+
+/** Field tables are kept in AMQP's own encoding, so every value keeps its wire type. */
+function encodeTable(t: FieldTable): Uint8Array {
+  const w = new Writer(256);
+  w.table(t);
+  return w.bytes().slice();
+}
+
+function decodeTable(v: unknown): FieldTable {
+  const bytes = v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
+  return new Reader(bytes).table();
 }
 
 const SCHEMA = `
@@ -48,6 +93,33 @@ CREATE TABLE IF NOT EXISTS vhosts (
   name TEXT PRIMARY KEY,
   description TEXT NOT NULL DEFAULT '',
   tags TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS exchanges (
+  vhost TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  auto_delete INTEGER NOT NULL,
+  internal INTEGER NOT NULL,
+  arguments BLOB NOT NULL,
+  PRIMARY KEY (vhost, name)
+);
+CREATE TABLE IF NOT EXISTS queues (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  vhost TEXT NOT NULL,
+  name TEXT NOT NULL,
+  auto_delete INTEGER NOT NULL,
+  arguments BLOB NOT NULL,
+  UNIQUE (vhost, name)
+);
+CREATE TABLE IF NOT EXISTS bindings (
+  vhost TEXT NOT NULL,
+  source TEXT NOT NULL,
+  destination_type TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  routing_key TEXT NOT NULL,
+  arguments BLOB NOT NULL,
+  args_key TEXT NOT NULL,
+  PRIMARY KEY (vhost, source, destination_type, destination, routing_key, args_key)
 );
 CREATE TABLE IF NOT EXISTS permissions (
   user TEXT NOT NULL,
@@ -140,7 +212,30 @@ export class MetadataStore {
         write: String(r.write),
         read: String(r.read),
       }));
-    return { users, vhosts, permissions };
+    const exchanges = this.db.prepare("SELECT * FROM exchanges").all().map((r) => ({
+      vhost: String(r.vhost),
+      name: String(r.name),
+      type: String(r.type),
+      autoDelete: r.auto_delete === 1,
+      internal: r.internal === 1,
+      arguments: decodeTable(r.arguments),
+    }));
+    const queues = this.db.prepare("SELECT * FROM queues ORDER BY id").all().map((r) => ({
+      id: Number(r.id),
+      vhost: String(r.vhost),
+      name: String(r.name),
+      autoDelete: r.auto_delete === 1,
+      arguments: decodeTable(r.arguments),
+    }));
+    const bindings = this.db.prepare("SELECT * FROM bindings").all().map((r) => ({
+      vhost: String(r.vhost),
+      source: String(r.source),
+      destinationType: String(r.destination_type) as "queue" | "exchange",
+      destination: String(r.destination),
+      routingKey: String(r.routing_key),
+      arguments: decodeTable(r.arguments),
+    }));
+    return { users, vhosts, permissions, exchanges, queues, bindings };
   }
 
   putUser(u: StoredUser): void {
@@ -166,10 +261,12 @@ export class MetadataStore {
     ).run(v.name, v.description, JSON.stringify(v.tags));
   }
 
-  /** Deletes a vhost and every permission on it. */
+  /** Deletes a vhost with its permissions and durable entities. */
   deleteVhost(name: string): void {
     this.transaction(() => {
-      this.db.prepare("DELETE FROM permissions WHERE vhost = ?").run(name);
+      for (const t of ["permissions", "exchanges", "queues", "bindings"]) {
+        this.db.prepare(`DELETE FROM ${t} WHERE vhost = ?`).run(name);
+      }
       this.db.prepare("DELETE FROM vhosts WHERE name = ?").run(name);
     });
   }
@@ -184,5 +281,74 @@ export class MetadataStore {
 
   deletePermission(user: string, vhost: string): void {
     this.db.prepare("DELETE FROM permissions WHERE user = ? AND vhost = ?").run(user, vhost);
+  }
+
+  putExchange(e: StoredExchange): void {
+    this.db.prepare(
+      `INSERT OR REPLACE INTO exchanges (vhost, name, type, auto_delete, internal, arguments)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
+      e.vhost,
+      e.name,
+      e.type,
+      e.autoDelete ? 1 : 0,
+      e.internal ? 1 : 0,
+      encodeTable(e.arguments),
+    );
+  }
+
+  /** Deletes an exchange and every binding from or to it. */
+  deleteExchange(vhost: string, name: string): void {
+    this.transaction(() => {
+      this.db.prepare("DELETE FROM exchanges WHERE vhost = ? AND name = ?").run(vhost, name);
+      this.db.prepare(
+        `DELETE FROM bindings WHERE vhost = ? AND (source = ? OR
+           (destination_type = 'exchange' AND destination = ?))`,
+      ).run(vhost, name, name);
+    });
+  }
+
+  /** Stores a durable queue; returns its id. */
+  putQueue(q: Omit<StoredQueue, "id">): number {
+    const row = this.db.prepare(
+      `INSERT INTO queues (vhost, name, auto_delete, arguments) VALUES (?, ?, ?, ?)
+       ON CONFLICT(vhost, name) DO UPDATE SET auto_delete = excluded.auto_delete,
+         arguments = excluded.arguments
+       RETURNING id`,
+    ).get(q.vhost, q.name, q.autoDelete ? 1 : 0, encodeTable(q.arguments));
+    return Number(row!.id);
+  }
+
+  /** Deletes a durable queue and every binding to it. */
+  deleteQueue(vhost: string, name: string): void {
+    this.transaction(() => {
+      this.db.prepare("DELETE FROM queues WHERE vhost = ? AND name = ?").run(vhost, name);
+      this.db.prepare(
+        "DELETE FROM bindings WHERE vhost = ? AND destination_type = 'queue' AND destination = ?",
+      ).run(vhost, name);
+    });
+  }
+
+  putBinding(b: StoredBinding, argsKey: string): void {
+    this.db.prepare(
+      `INSERT OR REPLACE INTO bindings
+         (vhost, source, destination_type, destination, routing_key, arguments, args_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      b.vhost,
+      b.source,
+      b.destinationType,
+      b.destination,
+      b.routingKey,
+      encodeTable(b.arguments),
+      argsKey,
+    );
+  }
+
+  deleteBinding(b: StoredBinding, argsKey: string): void {
+    this.db.prepare(
+      `DELETE FROM bindings WHERE vhost = ? AND source = ? AND destination_type = ?
+         AND destination = ? AND routing_key = ? AND args_key = ?`,
+    ).run(b.vhost, b.source, b.destinationType, b.destination, b.routingKey, argsKey);
   }
 }

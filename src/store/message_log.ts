@@ -1,0 +1,480 @@
+/**
+ * The message log: an append-only sequence of segment files holding persistent messages and the
+ * events that settle them, with a CRC-32 per record and group commit.
+ *
+ * Record: payload length (u32) · CRC-32 of type and payload (u32) · type (u8) · payload.
+ * - PUBLISH: message id (u64) · queue count (u16) · queue ids (u32 each) · exchange (shortstr) ·
+ *   routing key (shortstr) · properties (u32 length + bytes) · body (u32 length + bytes).
+ *   One record per message, whatever the number of durable queues it reached.
+ * - SETTLE: queue id (u32) · message id (u64) · segment of the PUBLISH record (u32): the message
+ *   left that queue (ack, reject, purge, expiry).
+ * - DELIVERED: queue id (u32) · message id (u64): first delivery, so recovery can set redelivered.
+ *
+ * Group commit: appends go to a memory buffer; one write + one fsync covers everything appended
+ * since the previous one, and {@link MessageLog.sync} resolves once that fsync is done.
+ *
+ * Reclaiming space: each segment counts its live (queue, message) references. A segment is deleted
+ * when it has none left and no live segment older than it still holds a message that one of its
+ * SETTLE records settles (else recovery would bring that message back).
+ */
+import { crc32 } from "./crc32.ts";
+import { log } from "../log.ts";
+
+export const RECORD_PUBLISH = 1;
+export const RECORD_SETTLE = 2;
+export const RECORD_DELIVERED = 3;
+
+const HEADER = 9;
+const SEGMENT_TARGET_SIZE = 16 * 1024 * 1024;
+const MAX_RECORD = 512 * 1024 * 1024;
+
+/** Where a persisted message's body lies on disk. */
+export interface BodyLocation {
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+export interface RecoveredMessage {
+  id: number;
+  queues: Set<number>;
+  delivered: Set<number>;
+  exchange: string;
+  routingKey: string;
+  properties: Uint8Array;
+  body: BodyLocation;
+  segment: number;
+}
+
+export interface RecoveryReport {
+  segments: number;
+  records: number;
+  corrupt: number;
+  truncatedBytes: number;
+  maxMessageId: number;
+}
+
+interface Segment {
+  no: number;
+  path: string;
+  size: number;
+  live: number;
+  /** Older segments holding messages that SETTLE records in this segment settled. */
+  settles: Set<number>;
+  reader: Deno.FsFile | undefined;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class MessageLog {
+  private readonly segments = new Map<number, Segment>();
+  private current!: Segment;
+  private file!: Deno.FsFile;
+  /** Files of finished segments still to be fsync'd and closed by the next group commit. */
+  private retiring: Deno.FsFile[] = [];
+  private buf = new Uint8Array(256 * 1024);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+  private syncing: Promise<void> | undefined;
+  /** The promise every append since the last commit started shares; resolved by the next one. */
+  private pending: { promise: Promise<void>; resolve: () => void } | undefined;
+  private flushScheduled = false;
+  private closed = false;
+  /** Called after each fsync (the store pages bodies out then). */
+  onSynced: (() => void) | undefined;
+
+  constructor(readonly dir: string) {
+    Deno.mkdirSync(dir, { recursive: true });
+  }
+
+  private segmentPath(no: number): string {
+    return `${this.dir}/${String(no).padStart(10, "0")}.log`;
+  }
+
+  /**
+   * Reads every segment once, in order; calls `keep(queueId)` to drop messages of queues that no
+   * longer exist. Returns the live messages (in publish order) and a report. Truncates a torn tail
+   * and skips corrupt records, counting them. Must be called once, before appending.
+   */
+  recover(
+    keep: (queueId: number) => boolean,
+  ): { messages: RecoveredMessage[]; report: RecoveryReport } {
+    const files = [...Deno.readDirSync(this.dir)]
+      .map((e) => e.name)
+      .filter((n) => /^\d{10}\.log$/.test(n))
+      .map((n) => Number(n.slice(0, 10)))
+      .sort((a, b) => a - b);
+    const messages = new Map<number, RecoveredMessage>();
+    const settlesBySegment = new Map<number, Set<number>>();
+    const report: RecoveryReport = {
+      segments: files.length,
+      records: 0,
+      corrupt: 0,
+      truncatedBytes: 0,
+      maxMessageId: 0,
+    };
+    for (let i = 0; i < files.length; i++) {
+      const no = files[i];
+      const path = this.segmentPath(no);
+      const data = Deno.readFileSync(path);
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      const isLast = i === files.length - 1;
+      const settles = new Set<number>();
+      settlesBySegment.set(no, settles);
+      let pos = 0;
+      while (pos < data.length) {
+        if (data.length - pos < HEADER) break;
+        const len = view.getUint32(pos);
+        if (len > MAX_RECORD || pos + HEADER + len > data.length) break;
+        const sum = view.getUint32(pos + 4);
+        if (crc32(data, pos + 8, pos + HEADER + len) !== sum) {
+          report.corrupt++;
+          log.warn("message store: skipping a corrupt record", { segment: path, offset: pos });
+          pos += HEADER + len;
+          continue;
+        }
+        report.records++;
+        this.applyRecord(data, view, pos, no, messages, settles, report);
+        pos += HEADER + len;
+      }
+      if (pos < data.length) {
+        if (isLast) {
+          report.truncatedBytes += data.length - pos;
+          log.warn("message store: truncating a torn tail", {
+            segment: path,
+            offset: pos,
+            bytes: data.length - pos,
+          });
+          Deno.truncateSync(path, pos);
+        } else {
+          report.corrupt++;
+          log.warn("message store: unreadable rest of segment skipped", {
+            segment: path,
+            offset: pos,
+            bytes: data.length - pos,
+          });
+        }
+      }
+      this.segments.set(no, { no, path, size: pos, live: 0, settles, reader: undefined });
+    }
+    const live: RecoveredMessage[] = [];
+    for (const m of messages.values()) {
+      for (const q of [...m.queues]) if (!keep(q)) m.queues.delete(q);
+      if (m.queues.size === 0) continue;
+      live.push(m);
+      this.segments.get(m.segment)!.live += m.queues.size;
+    }
+    live.sort((a, b) => a.id - b.id);
+    const last = files.length > 0 ? files[files.length - 1] : 0;
+    this.openForAppend(last === 0 ? 1 : last);
+    for (const s of [...this.segments.values()]) this.maybeReclaim(s);
+    return { messages: live, report };
+  }
+
+  private applyRecord(
+    data: Uint8Array,
+    view: DataView,
+    pos: number,
+    segment: number,
+    messages: Map<number, RecoveredMessage>,
+    settles: Set<number>,
+    report: RecoveryReport,
+  ): void {
+    let p = pos + HEADER;
+    const type = data[pos + 8];
+    const id = view.getUint32(p) * 0x100000000 + view.getUint32(p + 4);
+    if (id > report.maxMessageId) report.maxMessageId = id;
+    p += 8;
+    switch (type) {
+      case RECORD_PUBLISH: {
+        const n = view.getUint16(p);
+        p += 2;
+        const queues = new Set<number>();
+        for (let i = 0; i < n; i++, p += 4) queues.add(view.getUint32(p));
+        const exLen = data[p++];
+        const exchange = dec.decode(data.subarray(p, p + exLen));
+        p += exLen;
+        const rkLen = data[p++];
+        const routingKey = dec.decode(data.subarray(p, p + rkLen));
+        p += rkLen;
+        const propsLen = view.getUint32(p);
+        p += 4;
+        const properties = data.slice(p, p + propsLen);
+        p += propsLen;
+        const bodyLen = view.getUint32(p);
+        p += 4;
+        messages.set(id, {
+          id,
+          queues,
+          delivered: new Set(),
+          exchange,
+          routingKey,
+          properties,
+          body: { segment, offset: p, length: bodyLen },
+          segment,
+        });
+        return;
+      }
+      case RECORD_SETTLE: {
+        const queue = view.getUint32(pos + HEADER);
+        const m = messages.get(
+          view.getUint32(pos + HEADER + 4) * 0x100000000 + view.getUint32(pos + HEADER + 8),
+        );
+        if (m) {
+          m.queues.delete(queue);
+          if (m.segment !== segment) settles.add(m.segment);
+          if (m.queues.size === 0) messages.delete(m.id);
+        }
+        return;
+      }
+      case RECORD_DELIVERED: {
+        const queue = view.getUint32(pos + HEADER);
+        const m = messages.get(
+          view.getUint32(pos + HEADER + 4) * 0x100000000 + view.getUint32(pos + HEADER + 8),
+        );
+        m?.delivered.add(queue);
+        return;
+      }
+      default:
+        report.corrupt++;
+    }
+  }
+
+  private openForAppend(no: number): void {
+    let seg = this.segments.get(no);
+    if (!seg) {
+      seg = {
+        no,
+        path: this.segmentPath(no),
+        size: 0,
+        live: 0,
+        settles: new Set(),
+        reader: undefined,
+      };
+      this.segments.set(no, seg);
+    }
+    this.current = seg;
+    this.file = Deno.openSync(seg.path, { write: true, create: true });
+    this.file.seekSync(seg.size, Deno.SeekMode.Start);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  private begin(type: number, payloadMax: number): number {
+    if (this.closed) throw new Error("message store is closed");
+    this.ensure(HEADER + payloadMax);
+    const at = this.pos;
+    this.buf[at + 8] = type;
+    this.pos += HEADER;
+    return at;
+  }
+
+  private finish(at: number): void {
+    const len = this.pos - at - HEADER;
+    this.view.setUint32(at, len);
+    this.view.setUint32(at + 4, crc32(this.buf, at + 8, this.pos));
+    this.current.size += HEADER + len;
+    this.scheduleFlush();
+  }
+
+  private u64(v: number): void {
+    this.view.setUint32(this.pos, Math.floor(v / 0x100000000));
+    this.view.setUint32(this.pos + 4, v >>> 0);
+    this.pos += 8;
+  }
+
+  private u32(v: number): void {
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+
+  private shortstr(s: string): void {
+    const { written } = enc.encodeInto(s, this.buf.subarray(this.pos + 1, this.pos + 256));
+    this.buf[this.pos] = written;
+    this.pos += 1 + written;
+  }
+
+  /** Appends a message for `queues`; returns where its body will be on disk. */
+  appendPublish(
+    id: number,
+    queues: number[],
+    exchange: string,
+    routingKey: string,
+    properties: Uint8Array,
+    body: Uint8Array,
+  ): BodyLocation {
+    if (this.current.size >= SEGMENT_TARGET_SIZE) this.rollover();
+    const at = this.begin(
+      RECORD_PUBLISH,
+      8 + 2 + queues.length * 4 + 2 * 256 + 8 + properties.length + body.length,
+    );
+    this.u64(id);
+    this.view.setUint16(this.pos, queues.length);
+    this.pos += 2;
+    for (const q of queues) this.u32(q);
+    this.shortstr(exchange);
+    this.shortstr(routingKey);
+    this.u32(properties.length);
+    this.buf.set(properties, this.pos);
+    this.pos += properties.length;
+    this.u32(body.length);
+    const bodyOffset = this.current.size + (this.pos - at);
+    this.buf.set(body, this.pos);
+    this.pos += body.length;
+    this.finish(at);
+    this.current.live += queues.length;
+    return { segment: this.current.no, offset: bodyOffset, length: body.length };
+  }
+
+  /** Records that message `id` (published in `segment`) left queue `queue`. */
+  appendSettle(queue: number, id: number, segment: number): void {
+    const at = this.begin(RECORD_SETTLE, 16);
+    this.u32(queue);
+    this.u64(id);
+    this.u32(segment);
+    this.finish(at);
+    if (segment !== this.current.no) this.current.settles.add(segment);
+    const seg = this.segments.get(segment);
+    if (seg) {
+      seg.live--;
+      this.maybeReclaim(seg);
+    }
+  }
+
+  appendDelivered(queue: number, id: number): void {
+    const at = this.begin(RECORD_DELIVERED, 12);
+    this.u32(queue);
+    this.u64(id);
+    this.finish(at);
+  }
+
+  /** Drops one live reference without a record (its queue was deleted, so recovery drops it). */
+  release(segment: number): void {
+    const seg = this.segments.get(segment);
+    if (seg) {
+      seg.live--;
+      this.maybeReclaim(seg);
+    }
+  }
+
+  private rollover(): void {
+    this.flushBuffer();
+    this.retiring.push(this.file);
+    const prev = this.current;
+    this.openForAppend(prev.no + 1);
+    this.maybeReclaim(prev);
+  }
+
+  /** Deletes a segment with nothing live that no older live segment depends on, and any it frees. */
+  private maybeReclaim(seg: Segment): void {
+    if (seg === this.current || seg.live > 0 || !this.segments.has(seg.no)) return;
+    for (const older of seg.settles) if (this.segments.has(older)) return;
+    this.segments.delete(seg.no);
+    seg.reader?.close();
+    try {
+      Deno.removeSync(seg.path);
+    } catch { /* already gone */ }
+    // Newer segments that waited on this one may go now.
+    for (const other of this.segments.values()) {
+      if (other.settles.has(seg.no)) {
+        other.settles.delete(seg.no);
+        this.maybeReclaim(other);
+      }
+    }
+  }
+
+  /**
+   * Resolves when everything appended so far is on disk (fsync'd). Every call until the next
+   * commit starts gets the same promise, so callers can tell which appends it covers.
+   */
+  sync(): Promise<void> {
+    if (!this.pending) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => resolve = r);
+      this.pending = { promise, resolve };
+    }
+    this.scheduleFlush();
+    return this.pending.promise;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.groupCommit();
+    });
+  }
+
+  private flushBuffer(): void {
+    let off = 0;
+    while (off < this.pos) off += this.file.writeSync(this.buf.subarray(off, this.pos));
+    this.pos = 0;
+  }
+
+  /** One write and one fsync for all appended since the last; the next batch waits its turn. */
+  private groupCommit(): void {
+    if (this.syncing || (this.pos === 0 && !this.pending && this.retiring.length === 0)) return;
+    this.flushBuffer();
+    const batch = this.pending;
+    this.pending = undefined;
+    const retiring = this.retiring;
+    this.retiring = [];
+    const files = [...retiring, this.file];
+    this.syncing = Promise.all(files.map((f) => f.syncData())).catch((err) => {
+      log.error("message store: fsync failed", { error: String(err) });
+    }).then(() => {
+      for (const f of retiring) f.close();
+      this.syncing = undefined;
+      batch?.resolve();
+      this.onSynced?.();
+      if (this.pos > 0 || this.pending) this.groupCommit();
+    });
+  }
+
+  /** Reads a body back from disk. */
+  readBody(loc: BodyLocation): Uint8Array {
+    const seg = this.segments.get(loc.segment);
+    if (!seg) throw new Error(`message store: segment ${loc.segment} is gone`);
+    if (seg === this.current && this.pos > 0) this.flushBuffer();
+    seg.reader ??= Deno.openSync(seg.path, { read: true });
+    const out = new Uint8Array(loc.length);
+    seg.reader.seekSync(loc.offset, Deno.SeekMode.Start);
+    let off = 0;
+    while (off < out.length) {
+      const n = seg.reader.readSync(out.subarray(off));
+      if (n === null) throw new Error(`message store: segment ${loc.segment} ends early`);
+      off += n;
+    }
+    return out;
+  }
+
+  /** Bytes of segment files on disk. */
+  diskSize(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.size;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.segments.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.sync();
+    while (this.syncing) await this.syncing;
+    this.closed = true;
+    this.file.close();
+    for (const s of this.segments.values()) s.reader?.close();
+  }
+}
