@@ -7,16 +7,38 @@ import { VHost } from "./vhost.ts";
 import { UserStore } from "../auth/users.ts";
 import { Permission, PermissionTable } from "../auth/permissions.ts";
 import type { MetadataSnapshot } from "../store/metadata.ts";
+import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
 
 export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users = new UserStore();
   readonly permissions = new PermissionTable();
+  private persistence: EntityPersistence | undefined;
+  private messages: MessagePersistence | undefined;
+
+  /** Creates a vhost, attached to durable storage when the broker has it. */
+  addVhost(name: string, description = "", tags: string[] = []): VHost {
+    const v = new VHost(name, description, tags);
+    v.persistence = this.persistence;
+    v.messages = this.messages;
+    this.vhosts.set(name, v);
+    return v;
+  }
+
+  /** From now on durable entities and persistent messages are stored. */
+  attachPersistence(entities: EntityPersistence, messages: MessagePersistence | undefined): void {
+    this.persistence = entities;
+    this.messages = messages;
+    for (const v of this.vhosts.values()) {
+      v.persistence = entities;
+      v.messages = messages;
+    }
+  }
 
   /** Builds the model from what the metadata store holds. */
   static fromSnapshot(snapshot: MetadataSnapshot): Broker {
     const b = new Broker();
-    for (const v of snapshot.vhosts) b.vhosts.set(v.name, new VHost(v.name, v.description, v.tags));
+    for (const v of snapshot.vhosts) b.addVhost(v.name, v.description, v.tags);
     for (const u of snapshot.users) b.users.set({ ...u });
     for (const p of snapshot.permissions) {
       b.permissions.set(p.user, p.vhost, new Permission(p.configure, p.write, p.read));

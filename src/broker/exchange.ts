@@ -37,7 +37,8 @@ function bindingKey(destination: Destination, routingKey: string, args: FieldTab
   return `${kind}\0${destination.name}\0${routingKey}\0${stableJson(args)}`;
 }
 
-function stableJson(v: unknown): string {
+/** JSON with sorted keys (and bigints, bytes), so equal tables serialize equally. */
+export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, val) => {
     if (typeof val === "bigint") return `${val}n`;
     if (val instanceof Uint8Array) return Array.from(val);

@@ -76,6 +76,11 @@ export class Queue {
     if (this.consumers.length > 0) this.dispatch();
   }
 
+  /** Puts a recovered message at the tail (start-up only: nothing is recorded). */
+  restore(msg: Message, redelivered: boolean): void {
+    this.ready.push({ msg, seq: this.nextSeq++, redelivered });
+  }
+
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
     const qm = this.ready.shift();

@@ -1,16 +1,21 @@
 /**
  * Opening a data dir: the metadata store (seeded with the default user, vhost and permissions when
- * it is new, as RabbitMQ does on first boot) and the broker model loaded from it.
+ * it is new, as RabbitMQ does on first boot), the broker model loaded from it, and, for a server,
+ * the message store with durable queues' messages recovered.
  */
 import { Broker } from "../broker/broker.ts";
 import { HASHING_ALGORITHM, hashPassword } from "../auth/password.ts";
 import type { BrokerConfig } from "../config/types.ts";
 import { METADATA_FILE, MetadataStore } from "../store/metadata.ts";
+import { MessageStore } from "../store/message_store.ts";
+import { restoreDurable } from "../store/entity_store.ts";
 
 export type SeedConfig = Pick<
   BrokerConfig,
   "defaultUser" | "defaultPass" | "defaultVhost" | "defaultUserTags" | "defaultPermissions"
 >;
+
+export const MESSAGES_DIR = "messages";
 
 /** Creates the data dir (owner-only) and returns its metadata store path. */
 export function prepareDataDir(dataDir: string): string {
@@ -18,14 +23,31 @@ export function prepareDataDir(dataDir: string): string {
   return `${dataDir}/${METADATA_FILE}`;
 }
 
-/** Opens the store in `dataDir` (in memory when undefined) and loads the model from it. */
+export interface OpenedBroker {
+  broker: Broker;
+  store: MetadataStore;
+  /** Present for a server on a data dir (not in memory, not for offline CLI use). */
+  messages: MessageStore | undefined;
+}
+
+/**
+ * Opens the store in `dataDir` (in memory when undefined) and loads the model from it. With
+ * `messages`, also opens the message store and recovers durable queues' messages.
+ */
 export function openBroker(
   dataDir: string | undefined,
   seed: SeedConfig,
-): { broker: Broker; store: MetadataStore } {
+  options: { messages: boolean } = { messages: false },
+): OpenedBroker {
   const path = dataDir === undefined ? ":memory:" : prepareDataDir(dataDir);
   const store = new MetadataStore(path, (s) => seedDefaults(s, seed));
-  return { broker: Broker.fromSnapshot(store.load()), store };
+  const snapshot = store.load();
+  const broker = Broker.fromSnapshot(snapshot);
+  const messages = dataDir !== undefined && options.messages
+    ? new MessageStore(`${dataDir}/${MESSAGES_DIR}`)
+    : undefined;
+  restoreDurable(broker, snapshot, store, messages);
+  return { broker, store, messages };
 }
 
 function seedDefaults(store: MetadataStore, seed: SeedConfig): void {

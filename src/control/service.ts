@@ -9,7 +9,7 @@ import { HASHING_ALGORITHM, hashPassword, isPasswordHash } from "../auth/passwor
 import type { User } from "../auth/users.ts";
 import type { Broker } from "../broker/broker.ts";
 import { Exchange } from "../broker/exchange.ts";
-import { VHost } from "../broker/vhost.ts";
+import type { VHost } from "../broker/vhost.ts";
 import type { MetadataStore } from "../store/metadata.ts";
 import type { FieldTable } from "../amqp/table.ts";
 import type { Connection } from "../server/connection.ts";
@@ -110,7 +110,7 @@ export class ControlService {
       throw new ServiceError(`vhost '${name}' already exists`, "exists");
     }
     this.store.putVhost({ name, description, tags: [] });
-    this.broker.vhosts.set(name, new VHost(name, description));
+    this.broker.addVhost(name, description);
   }
 
   deleteVhost(name: string): void {

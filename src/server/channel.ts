@@ -124,6 +124,11 @@ export class Channel {
   private confirmMode = false;
   private publishSeq = 0;
   private confirmedUpTo = 0;
+  /**
+   * Persisted publishes waiting for an fsync, grouped by the fsync that will cover them, oldest
+   * first (fsyncs complete in order). No confirm may pass the first group's first sequence.
+   */
+  private readonly syncGroups: { promise: Promise<void>; first: number }[] = [];
   private tx: { publishes: Message[]; mandatory: boolean[]; settles: TxSettle[] } | undefined;
 
   constructor(readonly id: number, readonly conn: Connection) {}
@@ -612,15 +617,31 @@ export class Channel {
       this.tx.mandatory.push(p.mandatory);
       return;
     }
-    this.route(msg, p.mandatory);
+    const persisted = this.route(msg, p.mandatory);
     if (this.confirmMode) {
       this.publishSeq++;
+      if (persisted) this.awaitSync(this.publishSeq);
       this.conn.pendingConfirms.add(this);
       this.conn.scheduleFlush();
     }
   }
 
-  private route(msg: Message, mandatory: boolean): void {
+  /** Holds back the confirm of `seq` (and later ones) until the fsync that covers it. */
+  private awaitSync(seq: number): void {
+    const promise = this.conn.server.messages!.sync();
+    const last = this.syncGroups[this.syncGroups.length - 1];
+    if (last?.promise === promise) return;
+    const group = { promise, first: seq };
+    this.syncGroups.push(group);
+    promise.then(() => {
+      this.syncGroups.splice(this.syncGroups.indexOf(group), 1);
+      this.conn.pendingConfirms.add(this);
+      this.conn.scheduleFlush();
+    });
+  }
+
+  /** Routes a message to its queues; true when it was written to the message store. */
+  private route(msg: Message, mandatory: boolean): boolean {
     // The exchange may have been deleted since basic.publish was read; that is a 404 too.
     const ex = this.vhost.exchange(msg.exchange);
     const queues = new Set<Queue>();
@@ -636,28 +657,32 @@ export class Channel {
         });
         this.writeContent(msg);
       }
-      return;
+      return false;
     }
-    for (const q of queues) q.enqueue(msg);
+    return this.vhost.enqueue(msg, queues);
   }
 
-  /** Acks every publish confirmed since the last call, as one basic.ack with multiple=true. */
+  /**
+   * Acks every publish that may be confirmed since the last call, as one basic.ack with
+   * multiple=true: all of them, except those still waiting for an fsync (and those after them).
+   */
   writeConfirms(): void {
-    if (this.publishSeq === this.confirmedUpTo || this.closing) return;
-    const multiple = this.publishSeq - this.confirmedUpTo > 1;
-    this.confirmedUpTo = this.publishSeq;
-    writeMethodFrame(this.conn.out, this.id, {
-      id: spec.BASIC_ACK,
-      deliveryTag: this.publishSeq,
-      multiple,
-    });
+    if (this.closing) return;
+    const upTo = this.syncGroups.length > 0 ? this.syncGroups[0].first - 1 : this.publishSeq;
+    if (upTo <= this.confirmedUpTo) return;
+    const multiple = upTo - this.confirmedUpTo > 1;
+    this.confirmedUpTo = upTo;
+    writeMethodFrame(this.conn.out, this.id, { id: spec.BASIC_ACK, deliveryTag: upTo, multiple });
   }
 
   private txCommit(): void {
     const tx = this.tx;
     if (!tx) throw preconditionFailed("channel is not transactional");
     this.tx = { publishes: [], mandatory: [], settles: [] };
-    tx.publishes.forEach((msg, i) => this.route(msg, tx.mandatory[i]));
+    let persisted = false;
+    tx.publishes.forEach((msg, i) => {
+      if (this.route(msg, tx.mandatory[i])) persisted = true;
+    });
     for (const s of tx.settles) {
       // Tags were checked when the ack arrived; one acked twice in a transaction is skipped.
       let entries: Unacked[];
@@ -668,7 +693,13 @@ export class Channel {
       }
       this.applySettle(entries, s.kind === "ack" ? "ack" : s.requeue ? "requeue" : "drop");
     }
-    this.send({ id: spec.TX_COMMIT_OK });
+    if (!persisted) return this.send({ id: spec.TX_COMMIT_OK });
+    // commit-ok promises the persistent messages are on disk: wait for the fsync.
+    this.conn.server.messages!.sync().then(() => {
+      if (!this.closing && this.conn.channels.get(this.id) === this) {
+        this.send({ id: spec.TX_COMMIT_OK });
+      }
+    });
   }
 
   // ---- closing

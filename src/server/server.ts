@@ -14,6 +14,7 @@ import { ControlService } from "../control/service.ts";
 import type { LiveServer } from "../control/service.ts";
 import { CONTROL_SOCKET_FILE, ControlListener } from "../control/socket.ts";
 import type { MetadataStore } from "../store/metadata.ts";
+import type { MessageStore } from "../store/message_store.ts";
 
 export interface ServerOptions extends Omit<BrokerConfig, "listeners" | "dataDir"> {
   /** The first AMQP listener (port 0 picks a free one, as tests do; -1: none). */
@@ -65,6 +66,7 @@ export class BrokerServer implements LiveServer {
     private readonly listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[],
     readonly broker: Broker,
     readonly store: MetadataStore,
+    readonly messages: MessageStore | undefined,
     readonly options: ServerOptions,
   ) {
     this.service = new ControlService(broker, store, this);
@@ -119,6 +121,7 @@ export class BrokerServer implements LiveServer {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const c of [...this.connections]) c.terminate();
+    await this.messages?.close();
     this.store.close();
   }
 }
@@ -127,7 +130,7 @@ export class BrokerServer implements LiveServer {
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<BrokerServer> {
   const opts = { ...DEFAULT_OPTIONS, ...options };
   setLogLevel(opts.logLevel);
-  const { broker, store } = openBroker(opts.dataDir, opts);
+  const { broker, store, messages } = openBroker(opts.dataDir, opts, { messages: true });
   const listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[] = [];
   try {
     const primary = opts.port < 0 ? [] : [{ hostname: opts.hostname, port: opts.port }];
@@ -136,10 +139,11 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     }
   } catch (err) {
     for (const l of listeners) l.close();
+    await messages?.close();
     store.close();
     throw err;
   }
-  const server = new BrokerServer(listeners, broker, store, opts);
+  const server = new BrokerServer(listeners, broker, store, messages, opts);
   if (opts.dataDir !== undefined) {
     try {
       await server.startControlSocket(opts.dataDir);
