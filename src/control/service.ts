@@ -284,6 +284,8 @@ export class ControlService {
       queues,
       messages,
       memory_rss_bytes: mem.rss,
+      memory_heap_used_bytes: mem.heapUsed,
+      memory_external_bytes: mem.external,
       data_dir_store: this.store.path,
     };
   }

@@ -78,6 +78,9 @@ export class Connection {
   readonly pendingConfirms = new Set<Channel>();
 
   constructor(private readonly socket: Deno.Conn, readonly server: BrokerServer) {
+    // Small replies (confirms, get-ok) must not wait for the peer's delayed ACK (Nagle): 40 ms
+    // stalls per round trip were measured without this. Writes are coalesced per batch anyway.
+    (socket as Deno.TcpConn).setNoDelay?.(true);
     const addr = socket.remoteAddr as Deno.NetAddr;
     this.remoteAddress = addr.hostname;
     this.remotePort = addr.port;

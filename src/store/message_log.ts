@@ -67,7 +67,37 @@ interface Segment {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * Shares equal strings and small property blocks between recovered messages: a million messages
+ * published alike then hold one copy of their exchange, routing key and properties, not a million.
+ */
+class Interner {
+  private readonly texts = new Map<string, string>();
+  private readonly blocks = new Map<string, Uint8Array>();
+
+  text(data: Uint8Array, start: number, end: number): string {
+    const s = dec.decode(data.subarray(start, end));
+    const known = this.texts.get(s);
+    if (known !== undefined) return known;
+    if (this.texts.size < 10_000) this.texts.set(s, s);
+    return s;
+  }
+
+  bytes(data: Uint8Array, start: number, end: number): Uint8Array {
+    if (end - start > 64) return data.slice(start, end);
+    let key = "";
+    for (let i = start; i < end; i++) key += String.fromCharCode(data[i]);
+    let block = this.blocks.get(key);
+    if (!block) {
+      block = data.slice(start, end);
+      if (this.blocks.size < 10_000) this.blocks.set(key, block);
+    }
+    return block;
+  }
+}
+
 export class MessageLog {
+  private readonly interned = new Interner();
   private readonly segments = new Map<number, Segment>();
   private current!: Segment;
   private file!: Deno.FsFile;
@@ -193,14 +223,14 @@ export class MessageLog {
         const queues = new Set<number>();
         for (let i = 0; i < n; i++, p += 4) queues.add(view.getUint32(p));
         const exLen = data[p++];
-        const exchange = dec.decode(data.subarray(p, p + exLen));
+        const exchange = this.interned.text(data, p, p + exLen);
         p += exLen;
         const rkLen = data[p++];
-        const routingKey = dec.decode(data.subarray(p, p + rkLen));
+        const routingKey = this.interned.text(data, p, p + rkLen);
         p += rkLen;
         const propsLen = view.getUint32(p);
         p += 4;
-        const properties = data.slice(p, p + propsLen);
+        const properties = this.interned.bytes(data, p, p + propsLen);
         p += propsLen;
         const bodyLen = view.getUint32(p);
         p += 4;

@@ -13,17 +13,25 @@ import { log } from "../log.ts";
 /** Bodies of stored messages kept in memory past this many bytes are paged out after fsync. */
 export const DEFAULT_RESIDENT_LIMIT = 64 * 1024 * 1024;
 
+/** Kept per stored message, so its fields are flat (no nested location object). */
 class StoredRef implements StoredMessage {
+  readonly segment: number;
+  readonly offset: number;
+  readonly length: number;
+
   constructor(
     readonly id: number,
-    readonly segment: number,
     public refs: number,
-    private readonly loc: BodyLocation,
+    loc: BodyLocation,
     private readonly log: MessageLog,
-  ) {}
+  ) {
+    this.segment = loc.segment;
+    this.offset = loc.offset;
+    this.length = loc.length;
+  }
 
   readBody(): Uint8Array {
-    return this.log.readBody(this.loc);
+    return this.log.readBody(this);
   }
 }
 
@@ -50,7 +58,7 @@ export class MessageStore implements MessagePersistence {
     const perVhost = new Map<string, number>();
     for (const m of messages) {
       const msg = new Message(m.exchange, m.routingKey, m.properties, null, m.body.length);
-      msg.stored = new StoredRef(m.id, m.segment, m.queues.size, m.body, this.log);
+      msg.stored = new StoredRef(m.id, m.queues.size, m.body, this.log);
       for (const qid of m.queues) {
         const q = queuesById.get(qid)!;
         q.restore(msg, m.delivered.has(qid));
@@ -82,7 +90,7 @@ export class MessageStore implements MessagePersistence {
       msg.properties,
       msg.body,
     );
-    msg.stored = new StoredRef(id, loc.segment, queues.length, loc, this.log);
+    msg.stored = new StoredRef(id, queues.length, loc, this.log);
     this.residentBytes += msg.size;
     this.unsynced.push(msg);
   }
