@@ -59,6 +59,28 @@ export class Message {
   }
 }
 
+const propertyBlocks = new Map<string, Uint8Array>();
+const MAX_INTERNED_BLOCK = 48;
+const MAX_INTERNED_BLOCKS = 4096;
+
+/**
+ * A copy of a content header's property bytes. Small blocks are shared between messages that
+ * carry the same ones (a publisher usually sends the same properties each time), so a million
+ * queued messages do not hold a million copies of `delivery_mode=2`.
+ */
+export function internProperties(buf: Uint8Array, start: number, end: number): Uint8Array {
+  if (end - start > MAX_INTERNED_BLOCK) return buf.slice(start, end);
+  let key = "";
+  for (let i = start; i < end; i++) key += String.fromCharCode(buf[i]);
+  let block = propertyBlocks.get(key);
+  if (!block) {
+    block = buf.slice(start, end);
+    if (propertyBlocks.size >= MAX_INTERNED_BLOCKS) propertyBlocks.clear();
+    propertyBlocks.set(key, block);
+  }
+  return block;
+}
+
 /** A message's place in one queue: per-queue sequence (for requeue order) and redelivered flag. */
 export interface QueuedMessage {
   msg: Message;

@@ -17,7 +17,7 @@ import { writeBodyFrames, writeHeaderFrame, writeMethodFrame } from "../amqp/fra
 import * as spec from "../amqp/spec.ts";
 import type { Method } from "../amqp/spec.ts";
 import type { Consumer, Queue } from "../broker/queue.ts";
-import { Message } from "../broker/message.ts";
+import { internProperties, Message } from "../broker/message.ts";
 import type { QueuedMessage } from "../broker/message.ts";
 import { generatedConsumerTag } from "../broker/names.ts";
 import type { VHost } from "../broker/vhost.ts";
@@ -210,7 +210,7 @@ export class Channel {
     if (size > max) {
       throw preconditionFailed(`message size ${size} is larger than configured max size ${max}`);
     }
-    p.properties = buf.slice(start + 12, end);
+    p.properties = internProperties(buf, start + 12, end);
     p.bodySize = size;
     if (size === 0) return this.completePublish(p, EMPTY);
     // Grow towards the announced size as bytes arrive, rather than trusting the claim up front.

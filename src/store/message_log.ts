@@ -19,6 +19,7 @@
  */
 import { crc32 } from "./crc32.ts";
 import { log } from "../log.ts";
+import { internProperties } from "../broker/message.ts";
 
 export const RECORD_PUBLISH = 1;
 export const RECORD_SETTLE = 2;
@@ -68,12 +69,11 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /**
- * Shares equal strings and small property blocks between recovered messages: a million messages
- * published alike then hold one copy of their exchange, routing key and properties, not a million.
+ * Shares equal strings between recovered messages: a million messages published alike then hold
+ * one copy of their exchange and routing key, not a million.
  */
 class Interner {
   private readonly texts = new Map<string, string>();
-  private readonly blocks = new Map<string, Uint8Array>();
 
   text(data: Uint8Array, start: number, end: number): string {
     const s = dec.decode(data.subarray(start, end));
@@ -81,18 +81,6 @@ class Interner {
     if (known !== undefined) return known;
     if (this.texts.size < 10_000) this.texts.set(s, s);
     return s;
-  }
-
-  bytes(data: Uint8Array, start: number, end: number): Uint8Array {
-    if (end - start > 64) return data.slice(start, end);
-    let key = "";
-    for (let i = start; i < end; i++) key += String.fromCharCode(data[i]);
-    let block = this.blocks.get(key);
-    if (!block) {
-      block = data.slice(start, end);
-      if (this.blocks.size < 10_000) this.blocks.set(key, block);
-    }
-    return block;
   }
 }
 
@@ -230,7 +218,7 @@ export class MessageLog {
         p += rkLen;
         const propsLen = view.getUint32(p);
         p += 4;
-        const properties = this.interned.bytes(data, p, p + propsLen);
+        const properties = internProperties(data, p, p + propsLen);
         p += propsLen;
         const bodyLen = view.getUint32(p);
         p += 4;
