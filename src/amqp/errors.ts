@@ -6,10 +6,16 @@
 import { METHOD_NAMES, REPLY_CODES } from "./spec.ts";
 import * as spec from "./spec.ts";
 
+/** An error that names no method (e.g. a refused login: RabbitMQ sends class 0, method 0). */
+export const NO_METHOD = -1;
+
 export class AmqpError extends Error {
   /** Reply text with the code's name in front, as sent in channel.close / connection.close. */
   readonly text: string;
-  /** The method that failed (class << 16 | method); 0 when none. Filled in by the dispatcher. */
+  /**
+   * The method that failed (class << 16 | method). 0: not known yet (the dispatcher fills in the
+   * method being handled); {@link NO_METHOD}: deliberately none (sent as class 0, method 0).
+   */
   methodId: number;
 
   constructor(
@@ -25,11 +31,11 @@ export class AmqpError extends Error {
   }
 
   get classId(): number {
-    return this.methodId >>> 16;
+    return this.methodId === NO_METHOD ? 0 : this.methodId >>> 16;
   }
 
   get methodIndex(): number {
-    return this.methodId & 0xffff;
+    return this.methodId === NO_METHOD ? 0 : this.methodId & 0xffff;
   }
 
   get methodName(): string {

@@ -96,7 +96,7 @@ export class VHost {
   }
 
   declareExchange(req: DeclareExchangeRequest): Exchange {
-    if (req.name === "") throw accessRefused("operation not permitted on the default exchange");
+    this.checkBindable(req.name);
     const existing = this.exchanges.get(req.name);
     if (req.passive) {
       if (!existing) throw notFound(`no ${this.exchangeText(req.name)}`);
@@ -126,13 +126,30 @@ export class VHost {
     return ex;
   }
 
-  deleteExchange(name: string, ifUnused: boolean): void {
-    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+  /** 403 for exchanges that can never be deleted: the default one and the `amq.*` ones. */
+  checkDeletable(name: string): void {
+    this.checkBindable(name);
     if (name.startsWith("amq.") && this.exchanges.has(name)) {
       throw accessRefused(
         `deletion of system exchange '${name}' in vhost '${this.name}' not allowed`,
       );
     }
+  }
+
+  /** 403 for the default exchange, which cannot be declared, deleted or bound. */
+  checkBindable(name: string): void {
+    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+  }
+
+  /** 403 for a client-chosen queue name with the reserved `amq.` prefix. */
+  checkQueueName(name: string, serverNamed: boolean): void {
+    if (name.startsWith("amq.") && !serverNamed) {
+      throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
+    }
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    this.checkDeletable(name);
     const ex = this.exchanges.get(name);
     if (!ex) return; // RabbitMQ answers delete-ok for a missing exchange
     if (ifUnused && ex.bindings.size > 0) {
@@ -202,9 +219,7 @@ export class VHost {
       return this.queue(req.name, owner);
     }
     const name = req.name === "" ? this.newQueueName() : req.name;
-    if (name.startsWith("amq.") && !(req.serverNamed || req.name === "")) {
-      throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
-    }
+    this.checkQueueName(name, req.serverNamed || req.name === "");
     const existing = this.queues.get(name);
     if (existing) {
       this.checkExclusive(existing, owner);
@@ -275,7 +290,7 @@ export class VHost {
   private sourceExchange(name: string): Exchange;
   private sourceExchange(name: string, must: false): Exchange | undefined;
   private sourceExchange(name: string, must = true): Exchange | undefined {
-    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+    this.checkBindable(name);
     return must ? this.exchange(name) : this.exchanges.get(name);
   }
 

@@ -85,7 +85,7 @@ export class ControlService {
     this.store.deleteUser(name);
     this.broker.users.delete(name);
     this.broker.permissions.deleteWhere({ user: name });
-    this.closeConnections((c) => c.user?.name === name, `user '${name}' was deleted`);
+    this.closeConnections((c) => c.user?.name === name, `user '${name}' is deleted`);
   }
 
   changePassword(name: string, password: string): void {

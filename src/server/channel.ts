@@ -263,6 +263,7 @@ export class Channel {
       case spec.EXCHANGE_DECLARE:
         return this.exchangeDeclare(m);
       case spec.EXCHANGE_DELETE:
+        this.vhost.checkDeletable(m.exchange);
         this.check("configure", "exchange", m.exchange);
         this.vhost.deleteExchange(m.exchange, m.ifUnused);
         if (!m.nowait) this.send({ id: spec.EXCHANGE_DELETE_OK });
@@ -285,6 +286,7 @@ export class Channel {
         const name = this.queueName(m.queue);
         const key = m.routingKey === "" && m.queue === "" ? name : m.routingKey;
         this.check("write", "queue", name);
+        this.vhost.checkBindable(m.exchange);
         this.check("read", "exchange", m.exchange);
         this.vhost.bindQueue(name, m.exchange, key, m.arguments, this.conn);
         if (!m.nowait) this.send({ id: spec.QUEUE_BIND_OK });
@@ -294,6 +296,7 @@ export class Channel {
         const name = this.queueName(m.queue);
         const key = m.routingKey === "" && m.queue === "" ? name : m.routingKey;
         this.check("write", "queue", name);
+        this.vhost.checkBindable(m.exchange);
         this.check("read", "exchange", m.exchange);
         this.vhost.unbindQueue(name, m.exchange, key, m.arguments);
         return this.send({ id: spec.QUEUE_UNBIND_OK });
@@ -376,7 +379,16 @@ export class Channel {
   // ---- exchange and queue class
 
   private exchangeDeclare(m: spec.ExchangeDeclare): void {
-    if (!m.passive) this.check("configure", "exchange", m.exchange);
+    if (!m.passive) {
+      this.vhost.checkBindable(m.exchange); // the default exchange: refused before any check
+      this.check("configure", "exchange", m.exchange);
+      // With an alternate exchange: read on this one, write on the alternate (RabbitMQ's table).
+      const ae = m.arguments["alternate-exchange"];
+      if (typeof ae === "string") {
+        this.check("read", "exchange", m.exchange);
+        this.check("write", "exchange", ae);
+      }
+    }
     this.vhost.declareExchange({
       name: m.exchange,
       type: m.type,
@@ -392,7 +404,16 @@ export class Channel {
   private queueDeclare(m: spec.QueueDeclare): void {
     // Server-named queues are named first, so the configure check sees the real name.
     const name = m.queue === "" && !m.passive ? this.vhost.newQueueName() : m.queue;
-    if (!m.passive) this.check("configure", "queue", name);
+    if (!m.passive) {
+      this.vhost.checkQueueName(name, m.queue === "");
+      this.check("configure", "queue", name);
+      // With a dead-letter exchange: read on the queue, write on the DLX (RabbitMQ's table).
+      const dlx = m.arguments["x-dead-letter-exchange"];
+      if (typeof dlx === "string") {
+        this.check("read", "queue", name);
+        this.check("write", "exchange", dlx);
+      }
+    }
     const q = this.vhost.declareQueue({
       name,
       serverNamed: m.queue === "",

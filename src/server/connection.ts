@@ -3,7 +3,13 @@
  * heartbeats, the channel table, frame dispatch, and the output buffer that every frame for this
  * client is written into and flushed once per batch.
  */
-import { AmqpError, frameError, internalError, unexpectedFrame } from "../amqp/errors.ts";
+import {
+  AmqpError,
+  frameError,
+  internalError,
+  NO_METHOD,
+  unexpectedFrame,
+} from "../amqp/errors.ts";
 import { channelError, commandInvalid, notAllowed } from "../amqp/errors.ts";
 import { parseFrames, PROTOCOL_HEADER, writeHeartbeat, writeMethodFrame } from "../amqp/frames.ts";
 import { DecodeError, Reader } from "../amqp/reader.ts";
@@ -369,6 +375,7 @@ export class Connection {
         spec.ACCESS_REFUSED,
         `Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`,
         true,
+        NO_METHOD,
       );
     }
     this.user = user;
