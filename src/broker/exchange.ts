@@ -8,6 +8,7 @@ import { headersMatch } from "./headers_match.ts";
 import type { Queue } from "./queue.ts";
 import type { Message } from "./message.ts";
 import type { FieldTable } from "../amqp/table.ts";
+import { MessageStats } from "./stats.ts";
 
 export const EXCHANGE_TYPES = ["direct", "fanout", "topic", "headers"] as const;
 export type ExchangeType = typeof EXCHANGE_TYPES[number];
@@ -51,6 +52,8 @@ export function stableJson(v: unknown): string {
 
 export class Exchange {
   readonly bindings = new Map<string, Binding>();
+  /** publish = publish_in, publishOut = publish_out. */
+  readonly stats = new MessageStats();
   private readonly direct = new Map<string, Map<Destination, number>>();
   private readonly fanout = new Map<Destination, number>();
   private readonly topic = new TopicTrie<Destination>();

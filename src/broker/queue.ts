@@ -7,6 +7,7 @@ import { Deque } from "./deque.ts";
 import type { Message, QueuedMessage } from "./message.ts";
 import type { FieldTable } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
+import { MessageStats } from "./stats.ts";
 
 /** Someone receiving from a queue; implemented by the server's channel-side consumer. */
 export interface Consumer {
@@ -33,6 +34,7 @@ export interface QueueOptions {
 export class Queue {
   readonly ready = new Deque<QueuedMessage>();
   readonly consumers: Consumer[] = [];
+  readonly stats = new MessageStats();
   unackedCount = 0;
   /** Auto-delete applies only once the queue has had a consumer. */
   hadConsumer = false;
@@ -72,6 +74,7 @@ export class Queue {
 
   /** Adds a routed message at the tail and delivers what consumers can take. */
   enqueue(msg: Message): void {
+    this.stats.publish++;
     this.ready.push({ msg, seq: this.nextSeq++, redelivered: false });
     if (this.consumers.length > 0) this.dispatch();
   }
@@ -84,13 +87,18 @@ export class Queue {
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
     const qm = this.ready.shift();
-    if (qm) this.handedOut(qm, noAck);
+    if (qm) {
+      if (noAck) this.stats.getNoAck++;
+      else this.stats.get++;
+      this.handedOut(qm, noAck);
+    }
     return qm;
   }
 
   /** Bookkeeping for a message leaving the ready list for a consumer or basic.get. */
   private handedOut(qm: QueuedMessage, noAck: boolean): void {
     if (!noAck) this.unackedCount++;
+    if (qm.redelivered) this.stats.redeliver++;
     if (this.persistence && qm.msg.stored) {
       if (noAck) this.persistence.settled(this, qm.msg);
       else if (!qm.redelivered) this.persistence.delivered(this, qm.msg);
@@ -100,6 +108,7 @@ export class Queue {
   /** An unacked message was settled (ack, or reject/nack without requeue). */
   settle(qm: QueuedMessage): void {
     this.unackedCount--;
+    this.stats.ack++;
     if (this.persistence && qm.msg.stored) this.persistence.settled(this, qm.msg);
   }
 
@@ -170,6 +179,8 @@ export class Queue {
         if (!chosen) break;
         const qm = this.ready.shift()!;
         this.handedOut(qm, chosen.noAck);
+        if (chosen.noAck) this.stats.deliverNoAck++;
+        else this.stats.deliver++;
         chosen.deliver(qm, this);
       }
     } finally {

@@ -21,6 +21,7 @@ import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { generatedQueueName } from "./names.ts";
 import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
+import { MessageStats } from "./stats.ts";
 
 const DEFAULT_EXCHANGES: [string, string][] = [
   ["amq.direct", "direct"],
@@ -65,6 +66,7 @@ export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   readonly defaultExchange: Exchange;
+  readonly stats = new MessageStats();
   /** Durable storage of entities and messages; undefined when running without a data dir. */
   persistence: EntityPersistence | undefined;
   messages: MessagePersistence | undefined;

@@ -22,6 +22,7 @@ import type { QueuedMessage } from "../broker/message.ts";
 import { generatedConsumerTag } from "../broker/names.ts";
 import type { VHost } from "../broker/vhost.ts";
 import type { Connection } from "./connection.ts";
+import { MessageStats } from "../broker/stats.ts";
 import { resourceName, resourceRefused } from "../auth/permissions.ts";
 import type { AccessKind, ResourceType } from "../auth/permissions.ts";
 
@@ -119,6 +120,7 @@ export class Channel {
   private lastQueue = "";
   /** Results of permission checks, valid while the permission table's version is unchanged. */
   private readonly permCache = new Map<string, boolean>();
+  readonly stats = new MessageStats();
   private permVersion = -1;
 
   private confirmMode = false;
@@ -490,6 +492,9 @@ export class Channel {
   /** Writes basic.deliver with the content; called by the queue's dispatch. */
   deliver(c: ChannelConsumer, qm: QueuedMessage, queue: Queue): void {
     const tag = this.nextDeliveryTag++;
+    if (c.noAck) this.stats.deliverNoAck++;
+    else this.stats.deliver++;
+    if (qm.redelivered) this.stats.redeliver++;
     if (!c.noAck) {
       this.unacked.set(tag, { qm, queue, consumer: c });
       c.unacked++;
@@ -529,6 +534,8 @@ export class Channel {
     const qm = q.get(m.noAck);
     if (!qm) return this.send({ id: spec.BASIC_GET_EMPTY, clusterId: "" });
     const tag = this.nextDeliveryTag++;
+    if (m.noAck) this.stats.getNoAck++;
+    else this.stats.get++;
     if (!m.noAck) this.unacked.set(tag, { qm, queue: q, consumer: undefined });
     writeMethodFrame(this.conn.out, this.id, {
       id: spec.BASIC_GET_OK,
@@ -582,6 +589,7 @@ export class Channel {
         u.consumer.unacked--;
         this.consumerUnacked--;
       }
+      if (how === "ack") this.stats.ack++;
       if (how === "requeue") {
         let list = byQueue.get(u.queue);
         if (!list) byQueue.set(u.queue, list = []);
@@ -667,7 +675,13 @@ export class Channel {
     const ex = this.vhost.exchange(msg.exchange);
     const queues = new Set<Queue>();
     this.vhost.route(ex, msg, queues);
+    this.stats.publish++;
+    this.conn.stats.publish++;
+    this.vhost.stats.publish++;
+    ex.stats.publish++;
     if (queues.size === 0) {
+      this.stats.returnUnroutable += mandatory ? 1 : 0;
+      this.stats.dropUnroutable += mandatory ? 0 : 1;
       if (mandatory) {
         writeMethodFrame(this.conn.out, this.id, {
           id: spec.BASIC_RETURN,
@@ -680,6 +694,7 @@ export class Channel {
       }
       return false;
     }
+    ex.stats.publishOut++;
     return this.vhost.enqueue(msg, queues);
   }
 
@@ -692,6 +707,7 @@ export class Channel {
     const upTo = this.syncGroups.length > 0 ? this.syncGroups[0].first - 1 : this.publishSeq;
     if (upTo <= this.confirmedUpTo) return;
     const multiple = upTo - this.confirmedUpTo > 1;
+    this.stats.confirm += upTo - this.confirmedUpTo;
     this.confirmedUpTo = upTo;
     writeMethodFrame(this.conn.out, this.id, { id: spec.BASIC_ACK, deliveryTag: upTo, multiple });
   }

@@ -23,6 +23,7 @@ import { MECHANISMS, parseSaslResponse } from "../auth/sasl.ts";
 import type { VHost } from "../broker/vhost.ts";
 import { log } from "../log.ts";
 import { Channel } from "./channel.ts";
+import { MessageStats } from "../broker/stats.ts";
 import type { BrokerServer } from "./server.ts";
 
 const enum State {
@@ -80,6 +81,11 @@ export class Connection {
   consumerCancelNotify = false;
   authFailureClose = false;
   readonly channels = new Map<number, Channel>();
+  /** Publishes received on this connection (deliveries are counted per channel). */
+  readonly stats = new MessageStats();
+  /** Bytes read from and written to the socket. */
+  recvOct = 0;
+  sendOct = 0;
   /** Channels with publisher confirms to write before the next flush. */
   readonly pendingConfirms = new Set<Channel>();
 
@@ -114,6 +120,7 @@ export class Connection {
         const n = await this.socket.read(this.readBuf.subarray(this.readEnd));
         if (n === null) break;
         this.readEnd += n;
+        this.recvOct += n;
         this.lastReceived = Date.now();
         this.process();
         if (this.out.pos > 0) this.flush();
@@ -539,6 +546,7 @@ export class Connection {
         const data = batch.bytes();
         let off = 0;
         while (off < data.length) off += await this.socket.write(data.subarray(off));
+        this.sendOct += data.length;
         this.lastSent = Date.now();
         batch.clear();
         if (batch.buf.length > 4 * 1024 * 1024) this.spare = new Writer(16 * 1024);
