@@ -32,10 +32,12 @@ export async function startBroker(options: Partial<ServerOptions> = {}): Promise
       close: async () => {},
     };
   }
+  // The admin HTTP server stays off unless a test asks for it (then on an ephemeral port).
   const server = await startServer({
     port: 0,
     hostname: "127.0.0.1",
     logLevel: "warn",
+    management: { enabled: false, port: 0, ip: "127.0.0.1" },
     ...options,
   });
   const port = server.port;
