@@ -145,6 +145,39 @@ function print(
   return EXIT_OK;
 }
 
+type FlagSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+/**
+ * Parses a command's flags (plus -h/--help). Returns the values, or the exit code when the command
+ * is done already: 0 after printing help, 2 after a usage error (printed with the help).
+ */
+export function parseFlags<T extends FlagSpec>(
+  command: string,
+  help: string,
+  args: string[],
+  options: T,
+): { values: { [K in keyof T]?: T[K]["type"] extends "string" ? string : boolean } } | number {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    console.error(`broker ${command}: ${(err as Error).message}\n\n${help}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    console.log(help);
+    return EXIT_OK;
+  }
+  return { values } as {
+    values: { [K in keyof T]?: T[K]["type"] extends "string" ? string : boolean };
+  };
+}
+
 /** Reads the first line of standard input (for --password-stdin). */
 export async function readStdinLine(): Promise<string> {
   const chunks: Uint8Array[] = [];

@@ -1,10 +1,9 @@
 /** `broker serve`: runs the broker until SIGINT/SIGTERM. */
-import { parseArgs } from "node:util";
 import { log } from "../log.ts";
 import { optionsFromConfig, startServer } from "../server/server.ts";
 import type { BrokerServer } from "../server/server.ts";
 import { CONFIG_HELP, ConfigError, loadConfig } from "../config/load.ts";
-import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from "./command.ts";
+import { EXIT_OK, EXIT_REFUSED, parseFlags } from "./command.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: broker serve [options]
@@ -19,31 +18,17 @@ export const serveCommand: Command = {
   name: "serve",
   summary: "run the broker",
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          config: { type: "string" },
-          port: { type: "string" },
-          bind: { type: "string" },
-          "admin-port": { type: "string" },
-          "admin-bind": { type: "string" },
-          "data-dir": { type: "string" },
-          "log-level": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      console.error(`broker serve: ${(err as Error).message}\n\n${HELP}`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      console.log(HELP);
-      return EXIT_OK;
-    }
+    const parsed = parseFlags("serve", HELP, args, {
+      config: { type: "string" },
+      port: { type: "string" },
+      bind: { type: "string" },
+      "admin-port": { type: "string" },
+      "admin-bind": { type: "string" },
+      "data-dir": { type: "string" },
+      "log-level": { type: "string" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
     let loaded;
     try {
       loaded = loadConfig({

@@ -1,9 +1,8 @@
 /** `broker status`: whether a server runs on the data dir, and its vital figures. */
-import { parseArgs } from "node:util";
 import { DATA_DIR_HELP, resolveDataDir } from "./control.ts";
 import { callControl, CONTROL_SOCKET_FILE } from "../control/socket.ts";
 import { formatRows } from "./format.ts";
-import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from "./command.ts";
+import { EXIT_OK, EXIT_REFUSED, parseFlags } from "./command.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: broker status [--data-dir DIR] [--format table|json]
@@ -20,24 +19,12 @@ export const statusCommand: Command = {
   name: "status",
   summary: "show whether the broker runs, and its figures",
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          "data-dir": { type: "string" },
-          format: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-      }));
-    } catch (err) {
-      console.error(`broker status: ${(err as Error).message}\n\n${HELP}`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      console.log(HELP);
-      return EXIT_OK;
-    }
+    const parsed = parseFlags("status", HELP, args, {
+      "data-dir": { type: "string" },
+      format: { type: "string" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
     const dataDir = resolveDataDir(values["data-dir"]);
     const res = await callControl(`${dataDir}/${CONTROL_SOCKET_FILE}`, { op: "status", args: {} });
     if (!res) {
