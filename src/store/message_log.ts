@@ -26,6 +26,8 @@ export const RECORD_SETTLE = 2;
 export const RECORD_DELIVERED = 3;
 
 const HEADER = 9;
+/** Shared empty list for messages never delivered (most of them). */
+const NONE: number[] = [];
 const SEGMENT_TARGET_SIZE = 16 * 1024 * 1024;
 const MAX_RECORD = 512 * 1024 * 1024;
 
@@ -36,10 +38,13 @@ export interface BodyLocation {
   length: number;
 }
 
+/** A live message found by recovery. Arrays, not Sets: a million of these must stay small. */
 export interface RecoveredMessage {
   id: number;
-  queues: Set<number>;
-  delivered: Set<number>;
+  /** Durable queues still holding it. */
+  queues: number[];
+  /** Queues that had delivered it (recovery marks it redelivered there). */
+  delivered: number[];
   exchange: string;
   routingKey: string;
   properties: Uint8Array;
@@ -144,7 +149,8 @@ export class MessageLog {
       while (pos < data.length) {
         if (data.length - pos < HEADER) break;
         const len = view.getUint32(pos);
-        if (len > MAX_RECORD || pos + HEADER + len > data.length) break;
+        // No record is empty: a zero length is unwritten space (zeros after a crash), the end.
+        if (len === 0 || len > MAX_RECORD || pos + HEADER + len > data.length) break;
         const sum = view.getUint32(pos + 4);
         if (crc32(data, pos + 8, pos + HEADER + len) !== sum) {
           report.corrupt++;
@@ -178,10 +184,10 @@ export class MessageLog {
     }
     const live: RecoveredMessage[] = [];
     for (const m of messages.values()) {
-      for (const q of [...m.queues]) if (!keep(q)) m.queues.delete(q);
-      if (m.queues.size === 0) continue;
+      if (!m.queues.every(keep)) m.queues = m.queues.filter(keep);
+      if (m.queues.length === 0) continue;
       live.push(m);
-      this.segments.get(m.segment)!.live += m.queues.size;
+      this.segments.get(m.segment)!.live += m.queues.length;
     }
     live.sort((a, b) => a.id - b.id);
     const last = files.length > 0 ? files[files.length - 1] : 0;
@@ -201,15 +207,15 @@ export class MessageLog {
   ): void {
     let p = pos + HEADER;
     const type = data[pos + 8];
-    const id = view.getUint32(p) * 0x100000000 + view.getUint32(p + 4);
-    if (id > report.maxMessageId) report.maxMessageId = id;
-    p += 8;
     switch (type) {
       case RECORD_PUBLISH: {
+        const id = view.getUint32(p) * 0x100000000 + view.getUint32(p + 4);
+        if (id > report.maxMessageId) report.maxMessageId = id;
+        p += 8;
         const n = view.getUint16(p);
         p += 2;
-        const queues = new Set<number>();
-        for (let i = 0; i < n; i++, p += 4) queues.add(view.getUint32(p));
+        const queues: number[] = [];
+        for (let i = 0; i < n; i++, p += 4) queues.push(view.getUint32(p));
         const exLen = data[p++];
         const exchange = this.interned.text(data, p, p + exLen);
         p += exLen;
@@ -225,7 +231,7 @@ export class MessageLog {
         messages.set(id, {
           id,
           queues,
-          delivered: new Set(),
+          delivered: NONE,
           exchange,
           routingKey,
           properties,
@@ -240,9 +246,10 @@ export class MessageLog {
           view.getUint32(pos + HEADER + 4) * 0x100000000 + view.getUint32(pos + HEADER + 8),
         );
         if (m) {
-          m.queues.delete(queue);
+          const i = m.queues.indexOf(queue);
+          if (i >= 0) m.queues.splice(i, 1);
           if (m.segment !== segment) settles.add(m.segment);
-          if (m.queues.size === 0) messages.delete(m.id);
+          if (m.queues.length === 0) messages.delete(m.id);
         }
         return;
       }
@@ -251,7 +258,9 @@ export class MessageLog {
         const m = messages.get(
           view.getUint32(pos + HEADER + 4) * 0x100000000 + view.getUint32(pos + HEADER + 8),
         );
-        m?.delivered.add(queue);
+        if (m && !m.delivered.includes(queue)) {
+          m.delivered = m.delivered === NONE ? [queue] : [...m.delivered, queue];
+        }
         return;
       }
       default:

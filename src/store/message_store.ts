@@ -58,10 +58,10 @@ export class MessageStore implements MessagePersistence {
     const perVhost = new Map<string, number>();
     for (const m of messages) {
       const msg = new Message(m.exchange, m.routingKey, m.properties, null, m.body.length);
-      msg.stored = new StoredRef(m.id, m.queues.size, m.body, this.log);
+      msg.stored = new StoredRef(m.id, m.queues.length, m.body, this.log);
       for (const qid of m.queues) {
         const q = queuesById.get(qid)!;
-        q.restore(msg, m.delivered.has(qid));
+        q.restore(msg, m.delivered.includes(qid));
         perVhost.set(q.vhost, (perVhost.get(q.vhost) ?? 0) + 1);
       }
     }

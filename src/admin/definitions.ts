@@ -1,0 +1,324 @@
+/**
+ * RabbitMQ's definitions JSON: the document `GET /api/definitions`, `rabbitmqctl
+ * export_definitions` and `broker definitions export` write, and their import counterparts read.
+ * This module is the format only (shapes, validation, RabbitMQ 3.x variants such as tags as a comma
+ * string); the control service reads the broker into it and applies it to the broker.
+ *
+ *   const defs = parseDefinitions(JSON.parse(text));   // throws DefinitionsError on bad input
+ */
+import { tableFromJson } from "./amqp_json.ts";
+import type { FieldTable } from "../amqp/table.ts";
+
+/** The RabbitMQ release whose management API and definitions format we follow. */
+export const RABBITMQ_COMPAT_VERSION = "3.13.7";
+
+export interface UserDefinition {
+  name: string;
+  password_hash: string;
+  hashing_algorithm: string;
+  tags: string[];
+  limits: Record<string, unknown>;
+}
+
+export interface VhostDefinition {
+  name: string;
+  description: string;
+  tags: string[];
+  metadata: { description: string; tags: string[] };
+  default_queue_type?: string;
+  limits?: unknown[];
+}
+
+export interface PermissionDefinition {
+  user: string;
+  vhost: string;
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface QueueDefinition {
+  name: string;
+  vhost?: string;
+  durable: boolean;
+  auto_delete: boolean;
+  arguments: Record<string, unknown>;
+}
+
+export interface ExchangeDefinition {
+  name: string;
+  vhost?: string;
+  type: string;
+  durable: boolean;
+  auto_delete: boolean;
+  internal: boolean;
+  arguments: Record<string, unknown>;
+}
+
+export interface BindingDefinition {
+  source: string;
+  vhost?: string;
+  destination: string;
+  destination_type: "queue" | "exchange";
+  routing_key: string;
+  arguments: Record<string, unknown>;
+}
+
+/** The whole document, as exported (per-vhost exports carry only the entity lists). */
+export interface Definitions {
+  rabbit_version: string;
+  rabbitmq_version: string;
+  product_name: string;
+  product_version: string;
+  users?: UserDefinition[];
+  vhosts?: VhostDefinition[];
+  permissions?: PermissionDefinition[];
+  topic_permissions?: unknown[];
+  parameters: unknown[];
+  global_parameters?: unknown[];
+  policies: unknown[];
+  queues: QueueDefinition[];
+  exchanges: ExchangeDefinition[];
+  bindings: BindingDefinition[];
+}
+
+/** A user to import: a password hash (with its algorithm) or a clear-text password. */
+export interface UserImport {
+  name: string;
+  passwordHash?: string;
+  password?: string;
+  hashingAlgorithm?: string;
+  tags: string[];
+}
+
+export interface VhostImport {
+  name: string;
+  description: string;
+  tags: string[];
+}
+
+export interface QueueImport {
+  vhost: string;
+  name: string;
+  durable: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+export interface ExchangeImport {
+  vhost: string;
+  name: string;
+  type: string;
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+export interface BindingImport {
+  vhost: string;
+  source: string;
+  destination: string;
+  destinationType: "queue" | "exchange";
+  routingKey: string;
+  arguments: FieldTable;
+}
+
+/** A validated document, ready for the service to apply in order. */
+export interface ParsedDefinitions {
+  users: UserImport[];
+  vhosts: VhostImport[];
+  permissions: PermissionDefinition[];
+  exchanges: ExchangeImport[];
+  queues: QueueImport[];
+  bindings: BindingImport[];
+  /** Sections this broker does not implement (policies, parameters…): how many entries each. */
+  ignored: Record<string, number>;
+}
+
+/** The document is not valid definitions; the message says which entry and why. */
+export class DefinitionsError extends Error {}
+
+/** Sections accepted and skipped: this broker has no policies, parameters or topic permissions. */
+const IGNORED_SECTIONS = [
+  "parameters",
+  "global_parameters",
+  "policies",
+  "topic_permissions",
+] as const;
+
+/** Tags as RabbitMQ writes them: an array (3.10+) or a comma-separated string (before). */
+export function parseTags(v: unknown, where = "tags"): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === "string") return v.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  if (Array.isArray(v) && v.every((t) => typeof t === "string")) {
+    return (v as string[]).map((t) => t.trim()).filter((t) => t !== "");
+  }
+  throw new DefinitionsError(`${where} must be a list of strings or a comma-separated string`);
+}
+
+type Json = Record<string, unknown>;
+
+function list(doc: Json, key: string): Json[] {
+  const v = doc[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new DefinitionsError(`'${key}' must be a list`);
+  return v.map((x, i) => {
+    if (typeof x !== "object" || x === null || Array.isArray(x)) {
+      throw new DefinitionsError(`${key}[${i}] must be an object`);
+    }
+    return x as Json;
+  });
+}
+
+function str(o: Json, key: string, where: string, fallback?: string): string {
+  const v = o[key];
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== "string") throw new DefinitionsError(`${where}: '${key}' must be a string`);
+  return v;
+}
+
+function bool(o: Json, key: string, where: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return fallback;
+  if (v === "true" || v === "false") return v === "true";
+  if (typeof v !== "boolean") {
+    throw new DefinitionsError(`${where}: '${key}' must be true or false`);
+  }
+  return v;
+}
+
+function args(o: Json, where: string): FieldTable {
+  try {
+    return tableFromJson(o.arguments, `${where}: arguments`);
+  } catch (err) {
+    throw new DefinitionsError((err as Error).message);
+  }
+}
+
+/**
+ * Validates a definitions document. With `vhost` (a per-vhost import) queues, exchanges and
+ * bindings go to that vhost whatever they say, and users, vhosts and permissions are not read.
+ */
+export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinitions {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    throw new DefinitionsError("definitions must be a JSON object");
+  }
+  const d = doc as Json;
+  const vhostOf = (o: Json, where: string) => vhost ?? str(o, "vhost", where, "/");
+  const out: ParsedDefinitions = {
+    users: [],
+    vhosts: [],
+    permissions: [],
+    exchanges: [],
+    queues: [],
+    bindings: [],
+    ignored: {},
+  };
+  if (vhost === undefined) {
+    out.users = list(d, "users").map((u, i) => {
+      const where = `users[${i}]`;
+      const name = str(u, "name", where);
+      const hash = u.password_hash;
+      const password = u.password;
+      if (hash !== undefined && typeof hash !== "string") {
+        throw new DefinitionsError(`${where}: 'password_hash' must be a string`);
+      }
+      if (password !== undefined && typeof password !== "string") {
+        throw new DefinitionsError(`${where}: 'password' must be a string`);
+      }
+      const algorithm = u.hashing_algorithm;
+      if (algorithm !== undefined && typeof algorithm !== "string") {
+        throw new DefinitionsError(`${where}: 'hashing_algorithm' must be a string`);
+      }
+      return {
+        name,
+        passwordHash: hash as string | undefined,
+        password: password as string | undefined,
+        hashingAlgorithm: algorithm as string | undefined,
+        tags: parseTags(u.tags, `${where}: tags`),
+      };
+    });
+    out.vhosts = list(d, "vhosts").map((v, i) => {
+      const where = `vhosts[${i}]`;
+      const meta =
+        (typeof v.metadata === "object" && v.metadata !== null ? v.metadata : {}) as Json;
+      const description = v.description ?? meta.description ?? "";
+      if (typeof description !== "string") {
+        throw new DefinitionsError(`${where}: 'description' must be a string`);
+      }
+      return {
+        name: str(v, "name", where),
+        description,
+        tags: parseTags(v.tags ?? meta.tags, `${where}: tags`),
+      };
+    });
+    out.permissions = list(d, "permissions").map((p, i) => {
+      const where = `permissions[${i}]`;
+      return {
+        user: str(p, "user", where),
+        vhost: str(p, "vhost", where),
+        configure: str(p, "configure", where),
+        write: str(p, "write", where),
+        read: str(p, "read", where),
+      };
+    });
+  }
+  out.exchanges = list(d, "exchanges").map((e, i) => {
+    const where = `exchanges[${i}]`;
+    return {
+      vhost: vhostOf(e, where),
+      name: str(e, "name", where),
+      type: str(e, "type", where),
+      durable: bool(e, "durable", where, true),
+      autoDelete: bool(e, "auto_delete", where, false),
+      internal: bool(e, "internal", where, false),
+      arguments: args(e, where),
+    };
+  });
+  out.queues = list(d, "queues").map((q, i) => {
+    const where = `queues[${i}]`;
+    return {
+      vhost: vhostOf(q, where),
+      name: str(q, "name", where),
+      durable: bool(q, "durable", where, true),
+      autoDelete: bool(q, "auto_delete", where, false),
+      arguments: args(q, where),
+    };
+  });
+  out.bindings = list(d, "bindings").map((b, i) => {
+    const where = `bindings[${i}]`;
+    const type = str(b, "destination_type", where);
+    if (type !== "queue" && type !== "exchange") {
+      throw new DefinitionsError(`${where}: 'destination_type' must be queue or exchange`);
+    }
+    return {
+      vhost: vhostOf(b, where),
+      source: str(b, "source", where),
+      destination: str(b, "destination", where),
+      destinationType: type,
+      routingKey: str(b, "routing_key", where, ""),
+      arguments: args(b, where),
+    };
+  });
+  for (const section of IGNORED_SECTIONS) {
+    const n = list(d, section).length;
+    if (n > 0) out.ignored[section] = n;
+  }
+  return out;
+}
+
+/** Splits a document into pieces of at most `size` entities each (for the control socket). */
+export function splitDefinitions(doc: Json, size: number): Json[] {
+  const parts: Json[] = [];
+  const head: Json = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (k !== "exchanges" && k !== "queues" && k !== "bindings") head[k] = v;
+  }
+  parts.push(head);
+  for (const k of ["exchanges", "queues", "bindings"]) {
+    const items = Array.isArray(doc[k]) ? doc[k] as unknown[] : [];
+    for (let i = 0; i < items.length; i += size) parts.push({ [k]: items.slice(i, i + size) });
+  }
+  return parts;
+}

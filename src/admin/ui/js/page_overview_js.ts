@@ -1,0 +1,226 @@
+/**
+ * /js/page_overview.js: totals, the queued-messages and message-rates charts, node facts, alarms
+ * and listeners.
+ */
+export const PAGE_OVERVIEW_JS = String.raw`// Overview page.
+import { clear, fmtBytes, fmtDuration, fmtNum, fmtRate, h, kvTable, section } from "./dom.js";
+import { api } from "./api.js";
+import {
+  createChart,
+  hasSamples,
+  LEVEL_SERIES,
+  levelPointsFromSamples,
+  RATE_SERIES,
+  ratePointsFromSamples,
+} from "./chart.js";
+import { createTable } from "./table.js";
+
+const RANGES = [
+  { age: 60, label: "Last minute" },
+  { age: 600, label: "Last ten minutes" },
+  { age: 3600, label: "Last hour" },
+];
+
+function tile(id, label) {
+  const value = h("span", { class: "tile-value", id }, "-");
+  return {
+    el: h("div", { class: "tile" }, value, h("span", { class: "tile-label" }, label)),
+    value,
+  };
+}
+
+export function overviewPage(ctx) {
+  const tiles = {
+    connections: tile("total-connections", "Connections"),
+    channels: tile("total-channels", "Channels"),
+    exchanges: tile("total-exchanges", "Exchanges"),
+    queues: tile("total-queues", "Queues"),
+    consumers: tile("total-consumers", "Consumers"),
+    messages: tile("total-messages", "Messages"),
+    messages_ready: tile("total-messages-ready", "Ready"),
+    messages_unacknowledged: tile("total-messages-unacked", "Unacked"),
+  };
+  const range = h(
+    "select",
+    { id: "chart-range", "aria-label": "Chart time range" },
+    RANGES.map((r) => h("option", { value: String(r.age) }, r.label)),
+  );
+  range.value = String(ctx.range().age);
+  range.addEventListener("change", () => ctx.setRange(Number(range.value)));
+
+  const queued = createChart({
+    id: "chart-queued",
+    title: "Queued messages",
+    series: LEVEL_SERIES,
+  });
+  const rates = createChart({
+    id: "chart-rates",
+    title: "Message rates",
+    unit: "/s",
+    series: RATE_SERIES,
+  });
+  const nodeBox = h("div", { id: "overview-node" });
+  const alarms = h("div", { id: "overview-alarms", class: "alarms" }, "Loading...");
+  const listeners = createTable({
+    id: "overview-listeners",
+    label: "listeners",
+    empty: "No listeners reported.",
+    columns: [
+      { key: "protocol", label: "Protocol", value: (r) => r.protocol },
+      { key: "ip", label: "Bound to", value: (r) => r.ip_address || r.ip || "" },
+      { key: "port", label: "Port", num: true, value: (r) => r.port },
+    ],
+  });
+
+  const el = h(
+    "div",
+    { class: "page page-overview" },
+    h("h1", null, "Overview"),
+    section(
+      "Totals",
+      "overview-totals-section",
+      h("div", { class: "tiles", id: "overview-totals" }, Object.values(tiles).map((t) => t.el)),
+    ),
+    section(
+      "Charts",
+      "overview-charts",
+      h("div", { class: "chart-tools" }, h("label", { for: "chart-range" }, "Show"), range),
+      h("div", { class: "charts" }, queued.el, rates.el),
+    ),
+    h(
+      "div",
+      { class: "columns" },
+      section("Node", "overview-node-section", nodeBox),
+      section("Alarms", "overview-alarms-section", alarms),
+    ),
+    section("Listeners", "overview-listeners-section", listeners.el),
+  );
+
+  function renderCharts(ov) {
+    const { age } = ctx.range();
+    const stats = ov.message_stats || {};
+    const totals = ov.queue_totals || {};
+    const rateKeys = RATE_SERIES.map((x) => x.key);
+    const levelKeys = LEVEL_SERIES.map((x) => x.key);
+    rates.update(
+      hasSamples(stats, rateKeys) ? ratePointsFromSamples(stats, rateKeys) : ctx.rateHistory.points,
+      age * 1000,
+    );
+    queued.update(
+      hasSamples(totals, levelKeys)
+        ? levelPointsFromSamples(totals, levelKeys)
+        : ctx.levelHistory.points,
+      age * 1000,
+    );
+  }
+
+  function renderAlarms(node, ov) {
+    const list = [];
+    if (node) {
+      if (node.mem_alarm) {
+        list.push(
+          "Memory alarm: " + fmtBytes(node.mem_used) + " used, limit " + fmtBytes(node.mem_limit),
+        );
+      }
+      if (node.disk_free_alarm) {
+        list.push(
+          "Disk alarm: " + fmtBytes(node.disk_free) + " free, limit " +
+            fmtBytes(node.disk_free_limit),
+        );
+      }
+    }
+    if (Array.isArray(ov.alarms)) {
+      for (const a of ov.alarms) list.push(typeof a === "string" ? a : JSON.stringify(a));
+    }
+    if (list.length === 0) {
+      clear(
+        alarms,
+        h(
+          "span",
+          { class: "badge ok" },
+          node || Array.isArray(ov.alarms) ? "No alarms" : "Not reported",
+        ),
+      );
+    } else {
+      clear(alarms, h("ul", null, list.map((a) => h("li", { class: "badge bad" }, a))));
+    }
+  }
+
+  function renderNode(node, ov) {
+    const rows = [
+      ["Node", (node && node.name) || ov.node || ""],
+      ["Cluster", ov.cluster_name || ""],
+      ["Product", [ov.product_name, ov.product_version].filter(Boolean).join(" ")],
+      ov.rabbitmq_version ? ["RabbitMQ compatibility", ov.rabbitmq_version] : null,
+      ov.management_version ? ["Management API", ov.management_version] : null,
+      ov.erlang_version ? ["Runtime", ov.erlang_version] : null,
+    ];
+    if (node) {
+      if (typeof node.uptime === "number") rows.push(["Uptime", fmtDuration(node.uptime)]);
+      if (typeof node.mem_used === "number") {
+        rows.push([
+          "Memory",
+          fmtBytes(node.mem_used) +
+          (typeof node.mem_limit === "number"
+            ? " of " + fmtBytes(node.mem_limit) + " high watermark"
+            : ""),
+        ]);
+      }
+      if (typeof node.disk_free === "number") {
+        rows.push([
+          "Disk free",
+          fmtBytes(node.disk_free) +
+          (typeof node.disk_free_limit === "number"
+            ? " (limit " + fmtBytes(node.disk_free_limit) + ")"
+            : ""),
+        ]);
+      }
+      if (typeof node.fd_used === "number") {
+        rows.push([
+          "File descriptors",
+          fmtNum(node.fd_used) + (node.fd_total ? " of " + fmtNum(node.fd_total) : ""),
+        ]);
+      }
+      if (typeof node.sockets_used === "number") {
+        rows.push([
+          "Sockets",
+          fmtNum(node.sockets_used) +
+          (node.sockets_total ? " of " + fmtNum(node.sockets_total) : ""),
+        ]);
+      }
+      if (typeof node.processors === "number") rows.push(["Processors", fmtNum(node.processors)]);
+    }
+    clear(nodeBox, kvTable("overview-node-table", rows));
+  }
+
+  return {
+    title: "Overview",
+    el,
+    async refresh() {
+      const ov = ctx.overview || {};
+      const obj = ov.object_totals || {};
+      const qt = ov.queue_totals || {};
+      for (const k of ["connections", "channels", "exchanges", "queues", "consumers"]) {
+        tiles[k].value.textContent = fmtNum(obj[k] ?? "-");
+      }
+      for (const k of ["messages", "messages_ready", "messages_unacknowledged"]) {
+        tiles[k].value.textContent = fmtNum(qt[k] ?? (ov.object_totals ? 0 : "-"));
+        const rate = qt[k + "_details"] && qt[k + "_details"].rate;
+        tiles[k].value.title = typeof rate === "number" ? fmtRate(rate) : "";
+      }
+      renderCharts(ov);
+      const listenerRows = (ov.listeners || []).map((l) => ({ ...l }));
+      for (const c of ov.contexts || []) {
+        const port = Number(c.port);
+        if (listenerRows.some((l) => Number(l.port) === port)) continue;
+        listenerRows.push({ protocol: c.protocol || "http", ip_address: c.ip || "", port });
+      }
+      listeners.update(listenerRows);
+      const nodes = await api("GET", "/nodes").catch(() => null);
+      const node = Array.isArray(nodes) ? nodes[0] : null;
+      renderNode(node, ov);
+      renderAlarms(node, ov);
+    },
+  };
+}
+`;
