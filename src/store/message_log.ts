@@ -26,6 +26,34 @@ export const RECORD_SETTLE = 2;
 export const RECORD_DELIVERED = 3;
 
 const HEADER = 9;
+interface SegmentData {
+  buf: Uint8Array;
+  data: Uint8Array;
+  view: DataView;
+}
+
+/** Reads a whole segment file into `prev`'s buffer when it is large enough. */
+function readSegment(path: string, prev: SegmentData | undefined): SegmentData {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const size = file.statSync().size;
+    let buf = prev?.buf;
+    if (!buf || buf.length < size) {
+      buf = new Uint8Array(Math.max(size, SEGMENT_TARGET_SIZE + 1024 * 1024));
+    }
+    let off = 0;
+    while (off < size) {
+      const n = file.readSync(buf.subarray(off, size));
+      if (n === null) break;
+      off += n;
+    }
+    const data = buf.subarray(0, off);
+    return { buf, data, view: new DataView(buf.buffer, 0, off) };
+  } finally {
+    file.close();
+  }
+}
+
 /** Shared empty list for messages never delivered (most of them). */
 const NONE: number[] = [];
 const SEGMENT_TARGET_SIZE = 16 * 1024 * 1024;
@@ -129,6 +157,7 @@ export class MessageLog {
       .map((n) => Number(n.slice(0, 10)))
       .sort((a, b) => a - b);
     const messages = new Map<number, RecoveredMessage>();
+    let scratch: SegmentData | undefined;
     const settlesBySegment = new Map<number, Set<number>>();
     const report: RecoveryReport = {
       segments: files.length,
@@ -140,8 +169,11 @@ export class MessageLog {
     for (let i = 0; i < files.length; i++) {
       const no = files[i];
       const path = this.segmentPath(no);
-      const data = Deno.readFileSync(path);
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      // One buffer for every segment: a fresh 16 MiB array per segment would stay in memory
+      // until a GC, which costs gigabytes of RSS on a large store.
+      scratch = readSegment(path, scratch);
+      const data = scratch.data;
+      const view = scratch.view;
       const isLast = i === files.length - 1;
       const settles = new Set<number>();
       settlesBySegment.set(no, settles);
