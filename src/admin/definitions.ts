@@ -91,10 +91,11 @@ export interface UserImport {
   tags: string[];
 }
 
+/** A vhost to import; description and tags left out keep an existing vhost's. */
 export interface VhostImport {
   name: string;
-  description: string;
-  tags: string[];
+  description?: string;
+  tags?: string[];
 }
 
 export interface QueueImport {
@@ -243,14 +244,15 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
       const where = `vhosts[${i}]`;
       const meta =
         (typeof v.metadata === "object" && v.metadata !== null ? v.metadata : {}) as Json;
-      const description = v.description ?? meta.description ?? "";
-      if (typeof description !== "string") {
+      const description = v.description ?? meta.description;
+      if (description !== undefined && typeof description !== "string") {
         throw new DefinitionsError(`${where}: 'description' must be a string`);
       }
+      const tags = v.tags ?? meta.tags;
       return {
         name: str(v, "name", where),
         description,
-        tags: parseTags(v.tags ?? meta.tags, `${where}: tags`),
+        tags: tags === undefined ? undefined : parseTags(tags, `${where}: tags`),
       };
     });
     out.permissions = list(d, "permissions").map((p, i) => {
@@ -308,17 +310,33 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
   return out;
 }
 
-/** Splits a document into pieces of at most `size` entities each (for the control socket). */
-export function splitDefinitions(doc: Json, size: number): Json[] {
-  const parts: Json[] = [];
+/** The sections of a definitions document in the order an import applies them. */
+const ORDERED_SECTIONS = ["vhosts", "users", "permissions", "exchanges", "queues", "bindings"];
+
+/**
+ * Splits a document into parts whose JSON stays under about `maxBytes` each (the control socket
+ * carries at most 1 MiB a message), in the order an import applies them, so importing the parts one
+ * after another equals importing the whole. The first part keeps every other top-level field.
+ */
+export function splitDefinitions(doc: Json, maxBytes: number): Json[] {
   const head: Json = {};
-  for (const [k, v] of Object.entries(doc)) {
-    if (k !== "exchanges" && k !== "queues" && k !== "bindings") head[k] = v;
-  }
-  parts.push(head);
-  for (const k of ["exchanges", "queues", "bindings"]) {
+  for (const [k, v] of Object.entries(doc)) if (!ORDERED_SECTIONS.includes(k)) head[k] = v;
+  const parts: Json[] = [head];
+  for (const k of ORDERED_SECTIONS) {
     const items = Array.isArray(doc[k]) ? doc[k] as unknown[] : [];
-    for (let i = 0; i < items.length; i += size) parts.push({ [k]: items.slice(i, i + size) });
+    let current: unknown[] = [];
+    let size = 0;
+    for (const item of items) {
+      const n = JSON.stringify(item).length + 1;
+      if (current.length > 0 && size + n > maxBytes) {
+        parts.push({ [k]: current });
+        current = [];
+        size = 0;
+      }
+      current.push(item);
+      size += n;
+    }
+    if (current.length > 0) parts.push({ [k]: current });
   }
   return parts;
 }

@@ -16,9 +16,14 @@ const SAFE = /[A-Za-z0-9._\-]/;
 
 /** RabbitMQ's quote_plus, then `~` escaped: UTF-8 bytes as %XX, space as `+`. */
 export function quoteBindingPart(s: string): string {
+  return quotePlus(s, false);
+}
+
+/** Form-style quoting (quote_plus): letters, digits and `._-` kept (and `~` unless told not). */
+export function quotePlus(s: string, keepTilde = true): string {
   let out = "";
   for (const ch of s) {
-    if (SAFE.test(ch)) out += ch;
+    if (SAFE.test(ch) || (keepTilde && ch === "~")) out += ch;
     else if (ch === " ") out += "+";
     else {
       for (const b of new TextEncoder().encode(ch)) {

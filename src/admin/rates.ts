@@ -11,6 +11,7 @@
  */
 import type { ControlService, SampledEntity, StatsSample } from "../control/service.ts";
 import { HttpError } from "./http.ts";
+import { log } from "../log.ts";
 
 export type Counts = Record<string, number>;
 type Row = Record<string, unknown>;
@@ -97,7 +98,13 @@ export class Rates {
   /** Takes a first sample and then one every interval. */
   start(): void {
     this.tick();
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer = setInterval(() => {
+      try {
+        this.tick();
+      } catch (err) {
+        log.error("message rate sampling failed", { error: String((err as Error)?.stack ?? err) });
+      }
+    }, this.intervalMs);
   }
 
   stop(): void {

@@ -9,6 +9,10 @@ import type { FieldTable } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
 
+/** Backlog past which a queue with consumers pauses its publishers (see {@link Queue.congested}). */
+export const FLOW_MAX_READY = 20_000;
+export const FLOW_MAX_READY_BYTES = 32 * 1024 * 1024;
+
 /** Someone receiving from a queue; implemented by the server's channel-side consumer. */
 export interface Consumer {
   readonly tag: string;
@@ -35,6 +39,8 @@ export class Queue {
   readonly ready = new Deque<QueuedMessage>();
   readonly consumers: Consumer[] = [];
   readonly stats = new MessageStats();
+  /** Bytes of ready messages' bodies. */
+  readyBytes = 0;
   unackedCount = 0;
   /** Auto-delete applies only once the queue has had a consumer. */
   hadConsumer = false;
@@ -68,6 +74,15 @@ export class Queue {
     return this.ready.length;
   }
 
+  /**
+   * A backlog that consumers are not keeping up with: publishers into it are paused (flow
+   * control) until it shrinks. A queue nobody consumes from may grow: that is a queue being filled.
+   */
+  get congested(): boolean {
+    return this.consumers.length > 0 &&
+      (this.ready.length > FLOW_MAX_READY || this.readyBytes > FLOW_MAX_READY_BYTES);
+  }
+
   get consumerCount(): number {
     return this.consumers.length;
   }
@@ -76,18 +91,21 @@ export class Queue {
   enqueue(msg: Message): void {
     this.stats.publish++;
     this.ready.push({ msg, seq: this.nextSeq++, redelivered: false });
+    this.readyBytes += msg.size;
     if (this.consumers.length > 0) this.dispatch();
   }
 
   /** Puts a recovered message at the tail (start-up only: nothing is recorded). */
   restore(msg: Message, redelivered: boolean): void {
     this.ready.push({ msg, seq: this.nextSeq++, redelivered });
+    this.readyBytes += msg.size;
   }
 
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
     const qm = this.ready.shift();
     if (qm) {
+      this.readyBytes -= qm.msg.size;
       if (noAck) this.stats.getNoAck++;
       else this.stats.get++;
       this.handedOut(qm, noAck);
@@ -126,6 +144,7 @@ export class Queue {
       this.unackedCount--;
       qm.redelivered = true;
       this.ready.insertOrdered(qm, (a, b) => a.seq < b.seq);
+      this.readyBytes += qm.msg.size;
     }
     this.dispatch();
   }
@@ -136,6 +155,7 @@ export class Queue {
       for (const qm of this.ready) if (qm.msg.stored) this.persistence.settled(this, qm.msg);
     }
     this.ready.clear();
+    this.readyBytes = 0;
     return n;
   }
 
@@ -178,6 +198,7 @@ export class Queue {
         }
         if (!chosen) break;
         const qm = this.ready.shift()!;
+        this.readyBytes -= qm.msg.size;
         this.handedOut(qm, chosen.noAck);
         if (chosen.noAck) this.stats.deliverNoAck++;
         else this.stats.deliver++;
@@ -197,6 +218,7 @@ export class Queue {
       if (stored.length > 0) this.persistence.released(this, stored);
     }
     this.ready.clear();
+    this.readyBytes = 0;
     const consumers = this.consumers.splice(0);
     for (const c of consumers) c.cancelledByServer(this);
     return n;

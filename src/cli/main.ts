@@ -6,6 +6,7 @@ import { vhostCommand } from "./vhost.ts";
 import { permissionsCommand } from "./permissions.ts";
 import { listCommand } from "./list.ts";
 import { statusCommand } from "./status.ts";
+import { definitionsCommand } from "./definitions.ts";
 import type { Command } from "./command.ts";
 
 const COMMANDS: Command[] = [
@@ -15,6 +16,7 @@ const COMMANDS: Command[] = [
   permissionsCommand,
   listCommand,
   statusCommand,
+  definitionsCommand,
 ];
 
 function usage(): string {

@@ -24,6 +24,8 @@ import { Writer } from "../amqp/writer.ts";
 import type { Connection } from "../server/connection.ts";
 import type { Channel } from "../server/channel.ts";
 import { VERSION } from "../version.ts";
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { propertiesToJson, tableToJson } from "../admin/amqp_json.ts";
 import {
   DefinitionsError,
@@ -400,6 +402,7 @@ export class ControlService {
       consumer_utilisation: q.consumerCount > 0 ? 1 : null,
       // An estimate: a fixed cost per queue and per message reference (bodies are shared).
       memory: 4096 + 64 * (ready + unacked),
+      message_bytes_ready: readyBytes(q),
       message_stats: queueStats(q.stats),
     };
   }
@@ -770,6 +773,22 @@ export class ControlService {
     try {
       fdUsed = Array.from(Deno.readDirSync("/proc/self/fd")).length;
     } catch { /* not Linux */ }
+    let fdTotal: number | undefined;
+    try {
+      const limits = Deno.readTextFileSync("/proc/self/limits");
+      const m = /^Max open files\s+(\d+)/m.exec(limits);
+      if (m) fdTotal = Number(m[1]);
+    } catch { /* not Linux */ }
+    let diskFree: number | undefined;
+    try {
+      const dir = this.store.path === ":memory:" ? "." : dirname(this.store.path);
+      const fs = statfsSync(dir);
+      diskFree = fs.bavail * fs.bsize;
+    } catch { /* unknown */ }
+    let memTotal = 0;
+    try {
+      memTotal = Deno.systemMemoryInfo().total;
+    } catch { /* not allowed */ }
     const mem = Deno.memoryUsage();
     return {
       name: this.nodeName,
@@ -777,6 +796,9 @@ export class ControlService {
       uptime: this.server ? Date.now() - this.server.startedAt : 0,
       mem_used: mem.rss,
       mem_heap_used: mem.heapUsed,
+      mem_total: memTotal,
+      disk_free: diskFree,
+      fd_total: fdTotal,
       fd_used: fdUsed,
       sockets_used: this.liveConnections().length,
       processors: navigator.hardwareConcurrency,
@@ -1252,12 +1274,12 @@ export class ControlService {
       }
     }
     const needVhost = (v: string, what: string) => {
-      if (!vhosts.has(v)) throw new ServiceError(`${what}: no such vhost '${v}'`, "not_found");
+      if (!vhosts.has(v)) throw new ServiceError(`${what}: no such vhost '${v}'`);
     };
     for (const p of defs.permissions) {
       needVhost(p.vhost, `permissions of '${p.user}'`);
       if (!users.has(p.user)) {
-        throw new ServiceError(`permissions: no such user '${p.user}'`, "not_found");
+        throw new ServiceError(`permissions: no such user '${p.user}'`);
       }
       for (const pattern of [p.configure, p.write, p.read]) {
         const why = invalidPattern(pattern);
@@ -1275,7 +1297,27 @@ export class ControlService {
       }
     }
     for (const q of defs.queues) needVhost(q.vhost, `queue '${q.name}'`);
-    for (const b of defs.bindings) needVhost(b.vhost, `binding from '${b.source}'`);
+    const imported = new Set([
+      ...defs.exchanges.map((e) => `exchange\0${e.vhost}\0${e.name}`),
+      ...defs.queues.map((q) => `queue\0${q.vhost}\0${q.name}`),
+    ]);
+    const exists = (type: "queue" | "exchange", vhost: string, name: string) => {
+      const v = this.broker.vhosts.get(vhost);
+      const live = type === "queue" ? v?.queues.has(name) : v?.exchanges.has(name);
+      return live || imported.has(`${type}\0${vhost}\0${name}`);
+    };
+    for (const b of defs.bindings) {
+      const what = `binding from '${b.source}' to ${b.destinationType} '${b.destination}'`;
+      needVhost(b.vhost, what);
+      if (b.source === "" || !exists("exchange", b.vhost, b.source)) {
+        throw new ServiceError(`${what}: no source exchange '${b.source}' in vhost '${b.vhost}'`);
+      }
+      if (!exists(b.destinationType, b.vhost, b.destination)) {
+        throw new ServiceError(
+          `${what}: no ${b.destinationType} '${b.destination}' in vhost '${b.vhost}'`,
+        );
+      }
+    }
   }
 
   private closeConnections(match: (c: Connection) => boolean, reason: string): void {
@@ -1378,6 +1420,12 @@ function userDetail(u: User): Row {
     tags: u.tags,
     limits: {},
   };
+}
+
+/** Body bytes of a queue's ready messages, where the queue counts them. */
+function readyBytes(q: Queue): number | undefined {
+  const n = (q as { readyBytes?: unknown }).readyBytes;
+  return typeof n === "number" ? n : undefined;
 }
 
 /** RabbitMQ names a channel after its connection and number. */

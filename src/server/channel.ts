@@ -695,6 +695,7 @@ export class Channel {
       return false;
     }
     ex.stats.publishOut++;
+    for (const q of queues) this.conn.fedQueues.add(q);
     return this.vhost.enqueue(msg, queues);
   }
 

@@ -21,6 +21,7 @@ import { isLoopbackAddress } from "../auth/users.ts";
 import type { User } from "../auth/users.ts";
 import { MECHANISMS, parseSaslResponse } from "../auth/sasl.ts";
 import type { VHost } from "../broker/vhost.ts";
+import type { Queue } from "../broker/queue.ts";
 import { log } from "../log.ts";
 import { Channel } from "./channel.ts";
 import { MessageStats } from "../broker/stats.ts";
@@ -42,6 +43,8 @@ const MAX_READ_BUFFER = 1024 * 1024;
 /** Deliveries pause while this many bytes wait to be written to the socket. */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
 const CLOSE_OK_TIMEOUT_MS = 3_000;
+/** How often a flow-blocked connection looks whether its queues have drained. */
+const FLOW_POLL_MS = 5;
 /** The frame size limit used when both sides say "no limit" (frame_max 0). */
 const UNLIMITED_FRAME = 0x7fffffff;
 
@@ -86,6 +89,10 @@ export class Connection {
   /** Bytes read from and written to the socket. */
   recvOct = 0;
   sendOct = 0;
+  /** Queues this connection published into during the current read batch. */
+  readonly fedQueues = new Set<Queue>();
+  /** True while reading is paused because queues this connection feeds are backlogged. */
+  flowBlocked = false;
   /** Channels with publisher confirms to write before the next flush. */
   readonly pendingConfirms = new Set<Channel>();
 
@@ -124,6 +131,7 @@ export class Connection {
         this.lastReceived = Date.now();
         this.process();
         if (this.out.pos > 0) this.flush();
+        if (this.fedQueues.size > 0) await this.flowControl();
       }
     } catch (err) {
       if (this.state !== State.Closed && !(err instanceof Deno.errors.BadResource)) {
@@ -132,6 +140,24 @@ export class Connection {
     } finally {
       this.terminate();
     }
+  }
+
+  /**
+   * Flow control: while a queue this connection just published into is backlogged (its
+   * consumers are not keeping up), stop reading this socket, so memory does not grow without
+   * bound and consumers get the CPU. The client notices only as TCP backpressure.
+   */
+  private async flowControl(): Promise<void> {
+    let blocked: Queue[] | undefined;
+    for (const q of this.fedQueues) if (q.congested) (blocked ??= []).push(q);
+    this.fedQueues.clear();
+    if (!blocked) return;
+    this.flowBlocked = true;
+    while (this.state !== State.Closed && blocked.some((q) => q.congested && !q.deleted)) {
+      await new Promise((r) => setTimeout(r, FLOW_POLL_MS));
+      this.lastReceived = Date.now(); // a paused reader has not missed the client's heartbeats
+    }
+    this.flowBlocked = false;
   }
 
   /** Moves the unread tail to the front, growing the buffer when a frame needs more room. */

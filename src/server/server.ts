@@ -15,6 +15,7 @@ import type { LiveServer } from "../control/service.ts";
 import { CONTROL_SOCKET_FILE, ControlListener } from "../control/socket.ts";
 import type { MetadataStore } from "../store/metadata.ts";
 import type { MessageStore } from "../store/message_store.ts";
+import { AdminServer } from "../admin/server.ts";
 
 export interface ServerOptions extends Omit<BrokerConfig, "listeners" | "dataDir"> {
   /** The first AMQP listener (port 0 picks a free one, as tests do; -1: none). */
@@ -59,6 +60,8 @@ export class BrokerServer implements LiveServer {
   readonly startedAt = Date.now();
   readonly service: ControlService;
   private control: ControlListener | undefined;
+  /** The management HTTP server, when management.enabled. */
+  admin: AdminServer | undefined;
   private closed = false;
   private readonly accepting: Promise<void>[];
 
@@ -76,6 +79,11 @@ export class BrokerServer implements LiveServer {
   /** The first listener's port. */
   get port(): number {
     return this.listeners[0]?.addr.port ?? -1;
+  }
+
+  /** The management HTTP server's port (-1 when it is off). */
+  get adminPort(): number {
+    return this.admin?.port ?? -1;
   }
 
   listenerAddresses(): string[] {
@@ -107,6 +115,7 @@ export class BrokerServer implements LiveServer {
     if (this.closed) return;
     this.closed = true;
     this.control?.close();
+    await this.admin?.close();
     for (const l of this.listeners) {
       try {
         l.close();
@@ -150,6 +159,31 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     } catch (err) {
       await server.close();
       throw err;
+    }
+  }
+  if (opts.management.enabled) {
+    try {
+      server.admin = AdminServer.start(server.service, {
+        port: opts.management.port,
+        hostname: opts.management.ip,
+        loopbackUsers: opts.loopbackUsers,
+        product: opts.product,
+        version: opts.version,
+        clusterName: opts.clusterName,
+        memoryHighWatermark: opts.memoryHighWatermark,
+        diskFreeLimit: opts.diskFreeLimit,
+        dataDir: opts.dataDir,
+      });
+    } catch (err) {
+      // A busy management port must not keep the broker from serving AMQP (as with several
+      // brokers on one host): it runs without the HTTP API, and says so.
+      if (!(err instanceof Deno.errors.AddrInUse)) {
+        await server.close();
+        throw err;
+      }
+      log.error("management HTTP API not started: address in use", {
+        address: `${opts.management.ip}:${opts.management.port}`,
+      });
     }
   }
   for (const a of server.listenerAddresses()) log.info("AMQP listener started", { address: a });

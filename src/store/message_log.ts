@@ -120,6 +120,8 @@ class Interner {
 export class MessageLog {
   private readonly interned = new Interner();
   private readonly segments = new Map<number, Segment>();
+  /** Segments found empty, deleted at the end of the current task. */
+  private readonly reclaimable = new Set<Segment>();
   private current!: Segment;
   private file!: Deno.FsFile;
   /** Files of finished segments still to be fsync'd and closed by the next group commit. */
@@ -437,6 +439,22 @@ export class MessageLog {
   private maybeReclaim(seg: Segment): void {
     if (seg === this.current || seg.live > 0 || !this.segments.has(seg.no)) return;
     for (const older of seg.settles) if (this.segments.has(older)) return;
+    // Not now: the message whose settlement emptied the segment may still be being delivered
+    // (a no-ack delivery settles before its body is written). Delete once this task is done.
+    this.reclaimable.add(seg);
+    if (this.reclaimable.size === 1) queueMicrotask(() => this.reclaimPending());
+  }
+
+  private reclaimPending(): void {
+    const segs = [...this.reclaimable];
+    this.reclaimable.clear();
+    for (const seg of segs) {
+      if (seg.live === 0 && seg !== this.current) this.deleteSegment(seg);
+    }
+  }
+
+  private deleteSegment(seg: Segment): void {
+    if (!this.segments.has(seg.no)) return;
     this.segments.delete(seg.no);
     seg.reader?.close();
     try {

@@ -192,6 +192,7 @@ table.kv.inner th, table.kv.inner td { padding: 1px 12px 1px 0; font-size: 12px;
 .alarms ul { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column; gap: 6px; }
 .badge { display: inline-block; padding: 4px 10px; border-radius: 6px; }
 .badge.ok { background: #e9f7f0; color: #17694a; }
+.badge.muted { background: #eef2f7; color: var(--muted); }
 .badge.bad { background: #fdf0f0; color: var(--bad); border: 1px solid #efc6c6; }
 
 /* fetched messages */

@@ -90,7 +90,7 @@ export function createChart(opts) {
         points: coords.join(" "),
         class: "series",
         stroke: ser.color,
-        dataset: { series: ser.key },
+        dataset: { series: ser.key, max: String(Math.max(...pts.map((p) => p.values[ser.key]))) },
       }));
       const last = pts[pts.length - 1];
       parts.push(s("circle", {

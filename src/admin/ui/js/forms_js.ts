@@ -261,6 +261,8 @@ export function createPublishForm(idPrefix, target, fixedRoutingKey) {
       return;
     }
     submit.disabled = true;
+    result.className = "result";
+    result.textContent = "";
     try {
       const res = await api("POST", exchangePath(t.vhost, t.exchange) + "/publish", body);
       const routed = res && res.routed;

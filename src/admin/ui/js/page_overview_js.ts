@@ -132,14 +132,13 @@ export function overviewPage(ctx) {
     if (Array.isArray(ov.alarms)) {
       for (const a of ov.alarms) list.push(typeof a === "string" ? a : JSON.stringify(a));
     }
+    const known = !!node || Array.isArray(ov.alarms);
     if (list.length === 0) {
       clear(
         alarms,
-        h(
-          "span",
-          { class: "badge ok" },
-          node || Array.isArray(ov.alarms) ? "No alarms" : "Not reported",
-        ),
+        known
+          ? h("span", { class: "badge ok" }, "No alarms")
+          : h("span", { class: "badge muted" }, "Not reported"),
       );
     } else {
       clear(alarms, h("ul", null, list.map((a) => h("li", { class: "badge bad" }, a))));
