@@ -450,6 +450,24 @@ Deno.test("message log: settling everything deletes the old segments", async () 
   });
 });
 
+Deno.test("message log: a body stays readable in the task that settled its last message", async () => {
+  // A no-ack delivery settles the message before its body is written to the client: emptying
+  // the segment must not make that body unreadable (the segment goes afterwards).
+  await withDir(async (dir) => {
+    const { log } = open(dir);
+    const locs = publishMany(log, 1, 300, [1]);
+    await log.sync();
+    const first = [...locs].filter(([, l]) => l.segment === 1);
+    for (const [id, loc] of first.slice(0, -1)) log.appendSettle(1, id, loc.segment);
+    const [lastId, lastLoc] = first[first.length - 1];
+    log.appendSettle(1, lastId, lastLoc.segment);
+    assert.deepEqual(log.readBody(lastLoc), body(lastId, BIG));
+    await log.sync();
+    assert.ok(!files(dir).includes("0000000001.log"), "then the segment goes");
+    await log.close();
+  });
+});
+
 Deno.test("message log: released messages (deleted queue) free their segment too", async () => {
   await withDir(async (dir) => {
     const { log } = open(dir);
