@@ -539,6 +539,10 @@ class ServeProcess {
         "0",
         "--bind",
         "127.0.0.1",
+        "--admin-port",
+        "0",
+        "--admin-bind",
+        "127.0.0.1",
         "--data-dir",
         dataDir,
         "--log-level",
@@ -646,7 +650,19 @@ Deno.test({
         const c = await connect(`amqp://jack:jk-pw@127.0.0.1:${second.port}/`);
         await c.close();
         // A second server on the same data dir is refused while the first runs.
-        const third = await cli(d, ["serve", "--port", "0", "--bind", "127.0.0.1"]);
+        const third = await cli(d, [
+          "serve",
+          ...[
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--admin-port",
+            "0",
+            "--admin-bind",
+            "127.0.0.1",
+          ],
+        ]);
         assert.equal(third.code, 1, third.stderr);
         assert.match(third.stderr, /already running/);
       } finally {
