@@ -47,6 +47,12 @@ export class Deque<T> {
     return v;
   }
 
+  peekLast(): T | undefined {
+    return this.count === 0
+      ? undefined
+      : this.items[(this.head + this.count - 1) & (this.items.length - 1)];
+  }
+
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.items[this.head];
   }

@@ -26,12 +26,21 @@ export interface MessagePersistence {
   delivered(queue: Queue, msg: Message): void;
   /** The queue was deleted with these messages still in it. */
   released(queue: Queue, msgs: Message[]): void;
+  /** {@link settled} for a paged-out message known only by its store coordinates. */
+  settledPaged(queue: Queue, id: number, segment: number): void;
+  /** {@link released} for a paged-out message known only by its segment. */
+  releasedPaged(segment: number): void;
+  /** Rebuilds the store reference of a paged-out message when it reaches the queue's head. */
+  revive(id: number, segment: number, offset: number, length: number): StoredMessage;
 }
 
 /** Where a persisted message lives in the message store; the body may be read back from there. */
 export interface StoredMessage {
   id: number;
   segment: number;
+  /** Where the body starts in the segment, and its length. */
+  offset: number;
+  length: number;
   /** Durable queues still holding the message. */
   refs: number;
   readBody(): Uint8Array;

@@ -3,7 +3,10 @@
  * each consumer's credit (prefetch). Unacked messages live in the channel that received them; the
  * queue only counts them and takes them back on requeue, in their original order.
  */
-import { Deque } from "./deque.ts";
+import { ReadyList } from "./ready_list.ts";
+import type { Reviver } from "./ready_list.ts";
+
+const ignore = () => {};
 import type { Message, QueuedMessage } from "./message.ts";
 import type { FieldTable } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
@@ -36,11 +39,10 @@ export interface QueueOptions {
 }
 
 export class Queue {
-  readonly ready = new Deque<QueuedMessage>();
+  /** Ready messages; paged-out persisted ones are kept compactly (see ReadyList). */
+  private readonly ready = new ReadyList(() => this.persistence && this.reviver);
   readonly consumers: Consumer[] = [];
   readonly stats = new MessageStats();
-  /** Bytes of ready messages' bodies. */
-  readyBytes = 0;
   unackedCount = 0;
   /** Auto-delete applies only once the queue has had a consumer. */
   hadConsumer = false;
@@ -56,7 +58,15 @@ export class Queue {
   /** Called when the queue wants to be deleted (auto-delete after the last consumer). */
   onAutoDelete: ((q: Queue) => void) | undefined;
 
+  private readonly reviver: Reviver = (id, segment, offset, length) =>
+    this.persistence!.revive(id, segment, offset, length);
+
   constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {}
+
+  /** Bytes of ready messages' bodies. */
+  get readyBytes(): number {
+    return this.ready.bytes;
+  }
 
   get durable(): boolean {
     return this.options.durable;
@@ -90,22 +100,19 @@ export class Queue {
   /** Adds a routed message at the tail and delivers what consumers can take. */
   enqueue(msg: Message): void {
     this.stats.publish++;
-    this.ready.push({ msg, seq: this.nextSeq++, redelivered: false });
-    this.readyBytes += msg.size;
+    this.ready.push(msg, this.nextSeq++, false);
     if (this.consumers.length > 0) this.dispatch();
   }
 
   /** Puts a recovered message at the tail (start-up only: nothing is recorded). */
   restore(msg: Message, redelivered: boolean): void {
-    this.ready.push({ msg, seq: this.nextSeq++, redelivered });
-    this.readyBytes += msg.size;
+    this.ready.push(msg, this.nextSeq++, redelivered);
   }
 
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
     const qm = this.ready.shift();
     if (qm) {
-      this.readyBytes -= qm.msg.size;
       if (noAck) this.stats.getNoAck++;
       else this.stats.get++;
       this.handedOut(qm, noAck);
@@ -143,20 +150,18 @@ export class Queue {
     for (const qm of qms) {
       this.unackedCount--;
       qm.redelivered = true;
-      this.ready.insertOrdered(qm, (a, b) => a.seq < b.seq);
-      this.readyBytes += qm.msg.size;
+      this.ready.insert(qm);
     }
     this.dispatch();
   }
 
   purge(): number {
-    const n = this.ready.length;
-    if (this.persistence) {
-      for (const qm of this.ready) if (qm.msg.stored) this.persistence.settled(this, qm.msg);
-    }
-    this.ready.clear();
-    this.readyBytes = 0;
-    return n;
+    const p = this.persistence;
+    if (!p) return this.ready.clear(ignore, ignore);
+    return this.ready.clear(
+      (msg) => msg.stored && p.settled(this, msg),
+      (id, segment) => p.settledPaged(this, id, segment),
+    );
   }
 
   addConsumer(c: Consumer): void {
@@ -198,7 +203,6 @@ export class Queue {
         }
         if (!chosen) break;
         const qm = this.ready.shift()!;
-        this.readyBytes -= qm.msg.size;
         this.handedOut(qm, chosen.noAck);
         if (chosen.noAck) this.stats.deliverNoAck++;
         else this.stats.deliver++;
@@ -212,13 +216,13 @@ export class Queue {
   /** Marks the queue deleted and tells its consumers; returns the ready count it dropped. */
   markDeleted(): number {
     this.deleted = true;
-    const n = this.ready.length;
-    if (this.persistence) {
-      const stored = [...this.ready].map((qm) => qm.msg).filter((m) => m.stored);
-      if (stored.length > 0) this.persistence.released(this, stored);
-    }
-    this.ready.clear();
-    this.readyBytes = 0;
+    const p = this.persistence;
+    const stored: Message[] = [];
+    const n = this.ready.clear(
+      (msg) => msg.stored && stored.push(msg),
+      (_id, segment) => p?.releasedPaged(segment),
+    );
+    if (p && stored.length > 0) p.released(this, stored);
     const consumers = this.consumers.splice(0);
     for (const c of consumers) c.cancelledByServer(this);
     return n;

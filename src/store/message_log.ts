@@ -134,8 +134,6 @@ export class MessageLog {
   private pending: { promise: Promise<void>; resolve: () => void } | undefined;
   private flushScheduled = false;
   private closed = false;
-  /** Called after each fsync (the store pages bodies out then). */
-  onSynced: (() => void) | undefined;
 
   constructor(readonly dir: string) {
     Deno.mkdirSync(dir, { recursive: true });
@@ -513,7 +511,6 @@ export class MessageLog {
       for (const f of retiring) f.close();
       this.syncing = undefined;
       batch?.resolve();
-      this.onSynced?.();
       if (this.pos > 0 || this.pending) this.groupCommit();
     });
   }

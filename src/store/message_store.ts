@@ -10,7 +10,10 @@ import { Message } from "../broker/message.ts";
 import type { Queue } from "../broker/queue.ts";
 import { log } from "../log.ts";
 
-/** Bodies of stored messages kept in memory past this many bytes are paged out after fsync. */
+/**
+ * Bodies of stored messages are kept in memory up to this many bytes; past it, a newly stored
+ * message's body lives only on disk (read back when delivered), and its queues keep it compactly.
+ */
 export const DEFAULT_RESIDENT_LIMIT = 64 * 1024 * 1024;
 
 /** Kept per stored message, so its fields are flat (no nested location object). */
@@ -40,12 +43,9 @@ export class MessageStore implements MessagePersistence {
   private nextId = 1;
   /** Bytes of stored messages' bodies still in memory. */
   private residentBytes = 0;
-  /** Messages appended since the last fsync: candidates for paging out once it is done. */
-  private unsynced: Message[] = [];
 
   constructor(dir: string, readonly residentLimit = DEFAULT_RESIDENT_LIMIT) {
     this.log = new MessageLog(dir);
-    this.log.onSynced = () => this.pageOut();
   }
 
   /**
@@ -91,8 +91,21 @@ export class MessageStore implements MessagePersistence {
       msg.body,
     );
     msg.stored = new StoredRef(id, queues.length, loc, this.log);
-    this.residentBytes += msg.size;
-    this.unsynced.push(msg);
+    // Past the limit the body stays on disk only (it is readable before the fsync too).
+    if (this.residentBytes + msg.size > this.residentLimit) msg.pageOut();
+    else this.residentBytes += msg.size;
+  }
+
+  settledPaged(queue: Queue, id: number, segment: number): void {
+    this.log.appendSettle(queue.durableId, id, segment);
+  }
+
+  releasedPaged(segment: number): void {
+    this.log.release(segment);
+  }
+
+  revive(id: number, segment: number, offset: number, length: number): StoredMessage {
+    return new StoredRef(id, 1, { segment, offset, length }, this.log);
   }
 
   settled(queue: Queue, msg: Message): void {
@@ -115,19 +128,6 @@ export class MessageStore implements MessagePersistence {
   private dropRef(msg: Message): void {
     const s = msg.stored as StoredRef;
     if (--s.refs === 0 && msg.resident) this.residentBytes -= msg.size;
-  }
-
-  /** After an fsync: past the limit, bodies just made durable leave memory. */
-  private pageOut(): void {
-    const batch = this.unsynced;
-    this.unsynced = [];
-    if (this.residentBytes <= this.residentLimit) return;
-    for (const msg of batch) {
-      if (!msg.resident || (msg.stored as StoredRef).refs === 0) continue;
-      msg.pageOut();
-      this.residentBytes -= msg.size;
-      if (this.residentBytes <= this.residentLimit) break;
-    }
   }
 
   /** Resolves once everything recorded so far is on disk. */

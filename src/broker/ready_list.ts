@@ -1,0 +1,172 @@
+/**
+ * A queue's ready messages, in order. Messages in memory are kept as objects; persisted messages
+ * whose bodies are paged out to the message store are kept compactly, in runs of typed arrays
+ * (about 30 bytes each instead of ~250 for the objects), and become objects again only when they
+ * reach the head. That is what lets a durable queue hold millions of messages in little memory.
+ *
+ * Sequence numbers order the queue; a run holds consecutive ones, so it stores only its first.
+ */
+import { Deque } from "./deque.ts";
+import { Message } from "./message.ts";
+import type { QueuedMessage } from "./message.ts";
+import type { StoredMessage } from "./persistence.ts";
+
+/** What paged-out messages share: many messages are published alike, so these are interned. */
+export interface MessageShape {
+  exchange: string;
+  routingKey: string;
+  properties: Uint8Array;
+}
+
+/** Rebuilds the store reference of a paged-out message. */
+export type Reviver = (
+  id: number,
+  segment: number,
+  offset: number,
+  length: number,
+) => StoredMessage;
+
+const RUN_SIZE = 1024;
+
+class PagedRun {
+  start = 0;
+  end = 0;
+  readonly ids = new Float64Array(RUN_SIZE);
+  readonly segments = new Uint32Array(RUN_SIZE);
+  readonly offsets = new Uint32Array(RUN_SIZE);
+  readonly lengths = new Uint32Array(RUN_SIZE);
+  readonly redelivered = new Uint8Array(RUN_SIZE);
+  readonly shapes: MessageShape[] = [];
+
+  constructor(readonly firstSeq: number) {}
+
+  get count(): number {
+    return this.end - this.start;
+  }
+
+  get full(): boolean {
+    return this.end === RUN_SIZE;
+  }
+
+  /** The sequence number of the run's head. */
+  get seq(): number {
+    return this.firstSeq + this.start;
+  }
+}
+
+type Item = QueuedMessage | PagedRun;
+
+const seqOf = (item: Item) => item instanceof PagedRun ? item.seq : item.seq;
+
+const shapes = new Map<Uint8Array, Map<string, MessageShape>>();
+const MAX_SHAPES = 10_000;
+let shapeCount = 0;
+
+function shapeOf(msg: Message): MessageShape {
+  let byRoute = shapes.get(msg.properties);
+  if (!byRoute) {
+    if (shapeCount >= MAX_SHAPES) {
+      shapes.clear();
+      shapeCount = 0;
+    }
+    shapes.set(msg.properties, byRoute = new Map());
+  }
+  const key = `${msg.exchange}\0${msg.routingKey}`;
+  let shape = byRoute.get(key);
+  if (!shape) {
+    shape = { exchange: msg.exchange, routingKey: msg.routingKey, properties: msg.properties };
+    byRoute.set(key, shape);
+    shapeCount++;
+  }
+  return shape;
+}
+
+export class ReadyList {
+  private readonly items = new Deque<Item>();
+  private count = 0;
+  /** Bytes of the ready messages' bodies (in memory or not). */
+  bytes = 0;
+
+  constructor(private readonly revive: () => Reviver | undefined) {}
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Appends a message; a stored one whose body is paged out goes into a compact run. */
+  push(msg: Message, seq: number, redelivered: boolean): void {
+    this.count++;
+    this.bytes += msg.size;
+    const stored = msg.stored;
+    if (!stored || msg.resident || !this.revive()) {
+      this.items.push({ msg, seq, redelivered });
+      return;
+    }
+    let run = this.items.peekLast();
+    if (!(run instanceof PagedRun) || run.full || run.firstSeq + run.end !== seq) {
+      run = new PagedRun(seq);
+      this.items.push(run);
+    }
+    const i = run.end++;
+    run.ids[i] = stored.id;
+    run.segments[i] = stored.segment;
+    run.offsets[i] = stored.offset;
+    run.lengths[i] = msg.size;
+    run.redelivered[i] = redelivered ? 1 : 0;
+    run.shapes[i] = shapeOf(msg);
+  }
+
+  /** Removes and returns the head message (rebuilt as an object if it was paged out). */
+  shift(): QueuedMessage | undefined {
+    const head = this.items.peek();
+    if (head === undefined) return undefined;
+    let qm: QueuedMessage;
+    if (head instanceof PagedRun) {
+      const i = head.start++;
+      const shape = head.shapes[i];
+      const msg = new Message(
+        shape.exchange,
+        shape.routingKey,
+        shape.properties,
+        null,
+        head.lengths[i],
+      );
+      msg.stored = this.revive()!(head.ids[i], head.segments[i], head.offsets[i], head.lengths[i]);
+      head.shapes[i] = undefined as unknown as MessageShape;
+      qm = { msg, seq: head.firstSeq + i, redelivered: head.redelivered[i] === 1 };
+      if (head.count === 0) this.items.shift();
+    } else {
+      qm = this.items.shift() as QueuedMessage;
+    }
+    this.count--;
+    this.bytes -= qm.msg.size;
+    return qm;
+  }
+
+  /** Puts a message back at its place by sequence number (requeue). */
+  insert(qm: QueuedMessage): void {
+    this.count++;
+    this.bytes += qm.msg.size;
+    this.items.insertOrdered(qm, (a, b) => seqOf(a) < seqOf(b));
+  }
+
+  /**
+   * Empties the list, reporting each message: objects as they are, paged ones by their store
+   * coordinates (no object is made for them).
+   */
+  clear(
+    onMessage: (msg: Message) => void,
+    onPaged: (id: number, segment: number) => void,
+  ): number {
+    const n = this.count;
+    for (const item of this.items) {
+      if (item instanceof PagedRun) {
+        for (let i = item.start; i < item.end; i++) onPaged(item.ids[i], item.segments[i]);
+      } else onMessage(item.msg);
+    }
+    this.items.clear();
+    this.count = 0;
+    this.bytes = 0;
+    return n;
+  }
+}
