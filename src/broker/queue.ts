@@ -4,7 +4,7 @@
  * queue only counts them and takes them back on requeue, in their original order.
  */
 import { ReadyList } from "./ready_list.ts";
-import type { Reviver } from "./ready_list.ts";
+import type { MessageShape, Reviver } from "./ready_list.ts";
 
 const ignore = () => {};
 import type { Message, QueuedMessage } from "./message.ts";
@@ -107,6 +107,17 @@ export class Queue {
   /** Puts a recovered message at the tail (start-up only: nothing is recorded). */
   restore(msg: Message, redelivered: boolean): void {
     this.ready.push(msg, this.nextSeq++, redelivered);
+  }
+
+  /** Puts a recovered, paged-out message at the tail without making an object for it. */
+  restorePaged(
+    shape: MessageShape,
+    stored: { id: number; segment: number; offset: number },
+    size: number,
+    redelivered: boolean,
+  ): void {
+    if (!this.persistence) throw new Error("restorePaged needs a message store");
+    this.ready.pushPaged(shape, stored, size, this.nextSeq++, redelivered);
   }
 
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */

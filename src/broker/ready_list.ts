@@ -62,7 +62,10 @@ const shapes = new Map<Uint8Array, Map<string, MessageShape>>();
 const MAX_SHAPES = 10_000;
 let shapeCount = 0;
 
-function shapeOf(msg: Message): MessageShape {
+/** The interned shape of messages with these exchange, routing key and properties. */
+export function shapeOf(
+  msg: { exchange: string; routingKey: string; properties: Uint8Array },
+): MessageShape {
   let byRoute = shapes.get(msg.properties);
   if (!byRoute) {
     if (shapeCount >= MAX_SHAPES) {
@@ -95,13 +98,26 @@ export class ReadyList {
 
   /** Appends a message; a stored one whose body is paged out goes into a compact run. */
   push(msg: Message, seq: number, redelivered: boolean): void {
-    this.count++;
-    this.bytes += msg.size;
     const stored = msg.stored;
     if (!stored || msg.resident || !this.revive()) {
+      this.count++;
+      this.bytes += msg.size;
       this.items.push({ msg, seq, redelivered });
       return;
     }
+    this.pushPaged(shapeOf(msg), stored, msg.size, seq, redelivered);
+  }
+
+  /** Appends a paged-out stored message without an object for it (recovery). */
+  pushPaged(
+    shape: MessageShape,
+    stored: { id: number; segment: number; offset: number },
+    size: number,
+    seq: number,
+    redelivered: boolean,
+  ): void {
+    this.count++;
+    this.bytes += size;
     let run = this.items.peekLast();
     if (!(run instanceof PagedRun) || run.full || run.firstSeq + run.end !== seq) {
       run = new PagedRun(seq);
@@ -111,9 +127,9 @@ export class ReadyList {
     run.ids[i] = stored.id;
     run.segments[i] = stored.segment;
     run.offsets[i] = stored.offset;
-    run.lengths[i] = msg.size;
+    run.lengths[i] = size;
     run.redelivered[i] = redelivered ? 1 : 0;
-    run.shapes[i] = shapeOf(msg);
+    run.shapes[i] = shape;
   }
 
   /** Removes and returns the head message (rebuilt as an object if it was paged out). */

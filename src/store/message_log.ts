@@ -66,18 +66,26 @@ export interface BodyLocation {
   length: number;
 }
 
-/** A live message found by recovery. Arrays, not Sets: a million of these must stay small. */
-export interface RecoveredMessage {
-  id: number;
-  /** Durable queues still holding it. */
-  queues: number[];
+/** A live message found by recovery. Flat, with arrays not Sets: a million must stay small. */
+export class RecoveredMessage {
   /** Queues that had delivered it (recovery marks it redelivered there). */
-  delivered: number[];
-  exchange: string;
-  routingKey: string;
-  properties: Uint8Array;
-  body: BodyLocation;
-  segment: number;
+  delivered: number[] = NONE;
+
+  constructor(
+    readonly id: number,
+    /** Durable queues still holding it. */
+    public queues: number[],
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly properties: Uint8Array,
+    readonly segment: number,
+    readonly bodyOffset: number,
+    readonly bodyLength: number,
+  ) {}
+
+  get body(): BodyLocation {
+    return { segment: this.segment, offset: this.bodyOffset, length: this.bodyLength };
+  }
 }
 
 export interface RecoveryReport {
@@ -260,16 +268,10 @@ export class MessageLog {
         p += propsLen;
         const bodyLen = view.getUint32(p);
         p += 4;
-        messages.set(id, {
+        messages.set(
           id,
-          queues,
-          delivered: NONE,
-          exchange,
-          routingKey,
-          properties,
-          body: { segment, offset: p, length: bodyLen },
-          segment,
-        });
+          new RecoveredMessage(id, queues, exchange, routingKey, properties, segment, p, bodyLen),
+        );
         return;
       }
       case RECORD_SETTLE: {

@@ -6,7 +6,8 @@
 import { MessageLog } from "./message_log.ts";
 import type { BodyLocation } from "./message_log.ts";
 import type { MessagePersistence, StoredMessage } from "../broker/persistence.ts";
-import { Message } from "../broker/message.ts";
+import type { Message } from "../broker/message.ts";
+import { shapeOf } from "../broker/ready_list.ts";
 import type { Queue } from "../broker/queue.ts";
 import { log } from "../log.ts";
 
@@ -57,11 +58,12 @@ export class MessageStore implements MessagePersistence {
     const { messages, report } = this.log.recover((id) => queuesById.has(id));
     const perVhost = new Map<string, number>();
     for (const m of messages) {
-      const msg = new Message(m.exchange, m.routingKey, m.properties, null, m.body.length);
-      msg.stored = new StoredRef(m.id, m.queues.length, m.body, this.log);
+      // Recovered bodies stay on disk, so queues keep these compactly: no objects per message.
+      const shape = shapeOf(m);
+      const stored = { id: m.id, segment: m.segment, offset: m.bodyOffset };
       for (const qid of m.queues) {
         const q = queuesById.get(qid)!;
-        q.restore(msg, m.delivered.includes(qid));
+        q.restorePaged(shape, stored, m.bodyLength, m.delivered.includes(qid));
         perVhost.set(q.vhost, (perVhost.get(q.vhost) ?? 0) + 1);
       }
     }
