@@ -309,34 +309,3 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
   }
   return out;
 }
-
-/** The sections of a definitions document in the order an import applies them. */
-const ORDERED_SECTIONS = ["vhosts", "users", "permissions", "exchanges", "queues", "bindings"];
-
-/**
- * Splits a document into parts whose JSON stays under about `maxBytes` each (the control socket
- * carries at most 1 MiB a message), in the order an import applies them, so importing the parts one
- * after another equals importing the whole. The first part keeps every other top-level field.
- */
-export function splitDefinitions(doc: Json, maxBytes: number): Json[] {
-  const head: Json = {};
-  for (const [k, v] of Object.entries(doc)) if (!ORDERED_SECTIONS.includes(k)) head[k] = v;
-  const parts: Json[] = [head];
-  for (const k of ORDERED_SECTIONS) {
-    const items = Array.isArray(doc[k]) ? doc[k] as unknown[] : [];
-    let current: unknown[] = [];
-    let size = 0;
-    for (const item of items) {
-      const n = JSON.stringify(item).length + 1;
-      if (current.length > 0 && size + n > maxBytes) {
-        parts.push({ [k]: current });
-        current = [];
-        size = 0;
-      }
-      current.push(item);
-      size += n;
-    }
-    if (current.length > 0) parts.push({ [k]: current });
-  }
-  return parts;
-}

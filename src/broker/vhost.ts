@@ -12,9 +12,13 @@ import {
 } from "../amqp/errors.ts";
 import { plainValue } from "../amqp/table.ts";
 import type { FieldTable, FieldValue } from "../amqp/table.ts";
-import { Field } from "../amqp/table.ts";
 import { Exchange, isExchangeType } from "./exchange.ts";
 import { xMatchError } from "./headers_match.ts";
+import {
+  argumentTypeName,
+  validateExchangeArguments,
+  validateQueueArguments,
+} from "./arguments.ts";
 import type { Binding, Destination, ExchangeOptions } from "./exchange.ts";
 import type { Message } from "./message.ts";
 import { Queue } from "./queue.ts";
@@ -22,6 +26,10 @@ import type { QueueOptions } from "./queue.ts";
 import { generatedQueueName } from "./names.ts";
 import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
+
+/** Whether every vhost has an exchange of this name from its creation (amq.direct, …). */
+export const isBuiltinExchange = (name: string) =>
+  name === "" || DEFAULT_EXCHANGES.some(([n]) => n === name);
 
 const DEFAULT_EXCHANGES: [string, string][] = [
   ["amq.direct", "direct"],
@@ -117,6 +125,7 @@ export class VHost {
     if (req.name.startsWith("amq.")) {
       throw accessRefused(`exchange name '${req.name}' contains reserved prefix 'amq.*'`);
     }
+    validateExchangeArguments(req.arguments, this.exchangeText(req.name));
     const ex = new Exchange(req.name, req.type, {
       durable: req.durable,
       autoDelete: req.autoDelete,
@@ -229,6 +238,8 @@ export class VHost {
       this.checkQueueEquivalence(existing, req);
       return existing;
     }
+    // Arguments are validated when a queue is made; a redeclare is compared instead (as RabbitMQ).
+    validateQueueArguments(req.arguments, this.queueText(name));
     const q = new Queue(name, this.name, {
       durable: req.durable,
       exclusive: req.exclusive,
@@ -439,34 +450,5 @@ const bigintSafe = (_k: string, v: unknown) => typeof v === "bigint" ? v.toStrin
 /** RabbitMQ's wording for an argument value: `the value '100' of type 'signedint'`, or `none`. */
 function describeArg(v: FieldValue | undefined): string {
   if (v === undefined) return "none";
-  return `the value '${plainValue(v)}' of type '${argTypeName(v)}'`;
-}
-
-function argTypeName(v: FieldValue): string {
-  if (v instanceof Field) {
-    return ({
-      b: "byte",
-      B: "unsignedbyte",
-      s: "short",
-      u: "unsignedshort",
-      i: "unsignedint",
-      l: "long",
-      f: "float",
-      d: "double",
-      D: "decimal",
-      T: "timestamp",
-      x: "binary",
-      S: "longstr",
-    } as Record<string, string>)[v.type] ?? v.type;
-  }
-  switch (typeof v) {
-    case "boolean":
-      return "bool";
-    case "number":
-      return Number.isInteger(v) ? "signedint" : "double";
-    case "string":
-      return "longstr";
-  }
-  if (v === null) return "void";
-  return Array.isArray(v) ? "array" : "table";
+  return `the value '${plainValue(v)}' of type '${argumentTypeName(v)}'`;
 }

@@ -2,15 +2,13 @@
  * `broker definitions export FILE|-` and `broker definitions import FILE|-`: RabbitMQ's definitions
  * JSON (users, vhosts, permissions, queues, exchanges, bindings) out of and into the broker, the
  * same document as GET/POST /api/definitions. Like the other commands it goes through the control
- * socket of a server running on the data dir, else works on the data dir directly. Big documents
- * travel in parts (the control socket carries 1 MiB a message).
+ * socket of a server running on the data dir, else works on the data dir directly.
  */
 import { parseArgs } from "node:util";
 import { DATA_DIR_HELP, resolveDataDir, runOp } from "./control.ts";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError } from "./command.ts";
 import type { Command } from "./command.ts";
 import type { OpArgs } from "../control/ops.ts";
-import { splitDefinitions } from "../admin/definitions.ts";
 
 const HELP = `Usage: broker definitions <action> [options]
 
@@ -31,11 +29,6 @@ ${DATA_DIR_HELP}
 With a server running on the data dir, the definitions are read from and applied to it live;
 otherwise the data dir is used directly. Exit codes: 0 done, 1 refused, 2 usage.`;
 
-/** Entities fetched per control-socket request when exporting. */
-const EXPORT_SLICE = 2000;
-/** JSON bytes per part when importing. */
-const IMPORT_PART_BYTES = 512 * 1024;
-
 async function op(dataDir: string, name: string, args: OpArgs): Promise<unknown> {
   const { response } = await runOp(dataDir, name, args);
   if (!response.ok) throw new Error(response.error);
@@ -43,24 +36,7 @@ async function op(dataDir: string, name: string, args: OpArgs): Promise<unknown>
 }
 
 async function exportDefinitions(dataDir: string, file: string, vhost?: string): Promise<string> {
-  const { head, counts } = await op(dataDir, "definitions.export", { vhost, part: "head" }) as {
-    head: Record<string, unknown>;
-    counts: Record<string, number>;
-  };
-  const doc: Record<string, unknown> = { ...head };
-  for (const section of ["queues", "exchanges", "bindings"]) {
-    const items: unknown[] = [];
-    for (let offset = 0; offset < counts[section]; offset += EXPORT_SLICE) {
-      const slice = await op(dataDir, "definitions.export", {
-        vhost,
-        part: section,
-        offset,
-        limit: EXPORT_SLICE,
-      }) as unknown[];
-      items.push(...slice);
-    }
-    doc[section] = items;
-  }
+  const doc = await op(dataDir, "definitions.export", { vhost }) as Record<string, unknown>;
   const text = JSON.stringify(doc, null, 2) + "\n";
   if (file === "-") await Deno.stdout.write(new TextEncoder().encode(text));
   else await Deno.writeTextFile(file, text);
@@ -94,18 +70,12 @@ async function importDefinitions(dataDir: string, file: string, vhost?: string):
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw new Error(`${file}: definitions must be a JSON object`);
   }
-  const totals: Record<string, number> = {};
-  const ignored: Record<string, number> = {};
-  for (const part of splitDefinitions(doc as Record<string, unknown>, IMPORT_PART_BYTES)) {
-    const r = await op(dataDir, "definitions.import", { definitions: part, vhost }) as Record<
-      string,
-      unknown
-    >;
-    for (const [k, v] of Object.entries(r)) {
-      if (typeof v === "number") totals[k] = (totals[k] ?? 0) + v;
-    }
-    Object.assign(ignored, r.ignored ?? {});
-  }
+  // One request: the service validates the whole document before it changes anything.
+  const totals = await op(dataDir, "definitions.import", { definitions: doc, vhost }) as Record<
+    string,
+    unknown
+  >;
+  const ignored = (totals.ignored ?? {}) as Record<string, number>;
   const parts = ["users", "vhosts", "permissions", "exchanges", "queues", "bindings"]
     .filter((k) => totals[k]).map((k) => `${totals[k]} ${k}`);
   let text = `imported ${parts.length > 0 ? parts.join(", ") : "nothing"}`;

@@ -53,34 +53,6 @@ export const OPS: Record<string, (s: ControlService, a: OpArgs) => unknown> = {
   "list.channels": (s, a) => s.listChannels(optStr(a, "vhost")),
   "list.consumers": (s, a) => s.listConsumers(optStr(a, "vhost")),
   "status": (s) => s.status(),
-  "definitions.export": (s, a) => exportPart(s, a),
+  "definitions.export": (s, a) => s.exportDefinitions(optStr(a, "vhost")),
   "definitions.import": (s, a) => s.importDefinitions(a.definitions, optStr(a, "vhost")),
 };
-
-const ENTITY_SECTIONS = ["exchanges", "queues", "bindings"] as const;
-
-/**
- * Definitions, whole or in parts: the control socket carries at most 1 MiB a message, so the CLI
- * asks for `part: "head"` (all but exchanges, queues and bindings, with their counts) and then
- * for slices of each entity list (`part: "queues", offset, limit`).
- */
-function exportPart(s: ControlService, a: OpArgs): unknown {
-  const defs = s.exportDefinitions(optStr(a, "vhost")) as unknown as Record<string, unknown[]>;
-  const part = optStr(a, "part");
-  if (part === undefined) return defs;
-  if (part === "head") {
-    const head: Record<string, unknown> = { ...defs };
-    const counts: Record<string, number> = {};
-    for (const k of ENTITY_SECTIONS) {
-      counts[k] = defs[k].length;
-      delete head[k];
-    }
-    return { head, counts };
-  }
-  if (!(ENTITY_SECTIONS as readonly string[]).includes(part)) {
-    throw new TypeError(`argument 'part' must be head, ${ENTITY_SECTIONS.join(", ")}`);
-  }
-  const offset = typeof a.offset === "number" ? a.offset : 0;
-  const limit = typeof a.limit === "number" ? a.limit : Infinity;
-  return defs[part].slice(offset, offset + limit);
-}

@@ -11,6 +11,7 @@ import type { User } from "../auth/users.ts";
 import type { Broker } from "../broker/broker.ts";
 import { Exchange, isExchangeType } from "../broker/exchange.ts";
 import type { VHost } from "../broker/vhost.ts";
+import { isBuiltinExchange } from "../broker/vhost.ts";
 import type { Queue } from "../broker/queue.ts";
 import { Message } from "../broker/message.ts";
 import type { QueuedMessage } from "../broker/message.ts";
@@ -1302,6 +1303,7 @@ export class ControlService {
       ...defs.queues.map((q) => `queue\0${q.vhost}\0${q.name}`),
     ]);
     const exists = (type: "queue" | "exchange", vhost: string, name: string) => {
+      if (type === "exchange" && isBuiltinExchange(name)) return true; // every vhost has them
       const v = this.broker.vhosts.get(vhost);
       const live = type === "queue" ? v?.queues.has(name) : v?.exchanges.has(name);
       return live || imported.has(`${type}\0${vhost}\0${name}`);

@@ -10,7 +10,8 @@ import { ServiceError } from "./service.ts";
 import type { ControlService } from "./service.ts";
 
 export const CONTROL_SOCKET_FILE = "control.sock";
-const MAX_REQUEST = 1024 * 1024;
+/** Large enough for a definitions document of a big broker; one request or answer per line. */
+const MAX_REQUEST = 512 * 1024 * 1024;
 
 export interface ControlRequest {
   op: string;

@@ -69,5 +69,9 @@ async function put(ctx: Ctx): Promise<Response> {
     throw err;
   }
   const created = call(() => ctx.service.putVhost(ctx.params.vhost, { description, tags }));
+  // As RabbitMQ's HTTP API does, the user who creates a vhost gets full permissions on it.
+  if (created) {
+    call(() => ctx.service.setPermissions(ctx.user.name, ctx.params.vhost, ".*", ".*", ".*"));
+  }
   return putResult(created);
 }
