@@ -66,7 +66,24 @@ export interface BodyLocation {
   length: number;
 }
 
-/** A live message found by recovery. Flat, with arrays not Sets: a million must stay small. */
+/** A live message as {@link MessageLog.scan} reports it (one object, reused for every message). */
+export interface LiveMessage {
+  id: number;
+  /** Kept queues still holding it. */
+  queues: number[];
+  /** Of those, the ones that had delivered it (recovery marks it redelivered there). */
+  delivered: number[];
+  exchange: string;
+  routingKey: string;
+  properties: Uint8Array;
+  segment: number;
+  bodyOffset: number;
+  bodyLength: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A live message found by recovery, as {@link MessageLog.recover} collects them. */
 export class RecoveredMessage {
   /** Queues that had delivered it (recovery marks it redelivered there). */
   delivered: number[] = NONE;
@@ -152,21 +169,21 @@ export class MessageLog {
   }
 
   /**
-   * Reads every segment once, in order; calls `keep(queueId)` to drop messages of queues that no
-   * longer exist. Returns the live messages (in publish order) and a report. Truncates a torn tail
-   * and skips corrupt records, counting them. Must be called once, before appending.
+   * Recovery: reads the segments in order and calls `onLive` for every message still held by a
+   * queue that `keep` accepts, in publish order (the record passed is reused between calls: copy
+   * what you keep). Truncates a torn tail, skips corrupt records (counting them), rebuilds the
+   * segments' bookkeeping, and opens the log for appending. Must be called once, first.
+   *
+   * Two passes, so memory does not grow with the number of messages: the first collects only
+   * settlements and deliveries (and checks every record), the second streams the publishes.
    */
-  recover(
-    keep: (queueId: number) => boolean,
-  ): { messages: RecoveredMessage[]; report: RecoveryReport } {
+  scan(keep: (queueId: number) => boolean, onLive: (m: LiveMessage) => void): RecoveryReport {
     const files = [...Deno.readDirSync(this.dir)]
       .map((e) => e.name)
       .filter((n) => /^\d{10}\.log$/.test(n))
       .map((n) => Number(n.slice(0, 10)))
       .sort((a, b) => a - b);
-    const messages = new Map<number, RecoveredMessage>();
-    let scratch: SegmentData | undefined;
-    const settlesBySegment = new Map<number, Set<number>>();
+    const present = new Set(files);
     const report: RecoveryReport = {
       segments: files.length,
       records: 0,
@@ -174,36 +191,63 @@ export class MessageLog {
       truncatedBytes: 0,
       maxMessageId: 0,
     };
+    /** Per queue, the message ids settled (only those whose publish segment still exists). */
+    const settled = new Map<number, Set<number>>();
+    const delivered = new Map<number, Set<number>>();
+    const corrupt = new Map<number, Set<number>>();
+    const add = (m: Map<number, Set<number>>, k: number, v: number) => {
+      let set = m.get(k);
+      if (!set) m.set(k, set = new Set());
+      set.add(v);
+    };
+    let scratch: SegmentData | undefined;
+    // Pass 1: check every record, truncate a torn tail, collect settlements and deliveries.
     for (let i = 0; i < files.length; i++) {
       const no = files[i];
       const path = this.segmentPath(no);
       // One buffer for every segment: a fresh 16 MiB array per segment would stay in memory
       // until a GC, which costs gigabytes of RSS on a large store.
       scratch = readSegment(path, scratch);
-      const data = scratch.data;
-      const view = scratch.view;
-      const isLast = i === files.length - 1;
+      const { data, view } = scratch;
       const settles = new Set<number>();
-      settlesBySegment.set(no, settles);
       let pos = 0;
       while (pos < data.length) {
         if (data.length - pos < HEADER) break;
         const len = view.getUint32(pos);
         // No record is empty: a zero length is unwritten space (zeros after a crash), the end.
         if (len === 0 || len > MAX_RECORD || pos + HEADER + len > data.length) break;
-        const sum = view.getUint32(pos + 4);
-        if (crc32(data, pos + 8, pos + HEADER + len) !== sum) {
+        const type = data[pos + 8];
+        if (
+          crc32(data, pos + 8, pos + HEADER + len) !== view.getUint32(pos + 4) ||
+          type < RECORD_PUBLISH || type > RECORD_DELIVERED
+        ) {
           report.corrupt++;
+          add(corrupt, no, pos);
           log.warn("message store: skipping a corrupt record", { segment: path, offset: pos });
           pos += HEADER + len;
           continue;
         }
         report.records++;
-        this.applyRecord(data, view, pos, no, messages, settles, report);
+        const p = pos + HEADER;
+        if (type === RECORD_PUBLISH) {
+          const id = view.getUint32(p) * 0x100000000 + view.getUint32(p + 4);
+          if (id > report.maxMessageId) report.maxMessageId = id;
+        } else {
+          const queue = view.getUint32(p);
+          const id = view.getUint32(p + 4) * 0x100000000 + view.getUint32(p + 8);
+          if (type === RECORD_DELIVERED) add(delivered, queue, id);
+          else {
+            const publishedIn = view.getUint32(p + 12);
+            if (present.has(publishedIn)) {
+              add(settled, queue, id);
+              if (publishedIn !== no) settles.add(publishedIn);
+            }
+          }
+        }
         pos += HEADER + len;
       }
       if (pos < data.length) {
-        if (isLast) {
+        if (i === files.length - 1) {
           report.truncatedBytes += data.length - pos;
           log.warn("message store: truncating a torn tail", {
             segment: path,
@@ -222,84 +266,83 @@ export class MessageLog {
       }
       this.segments.set(no, { no, path, size: pos, live: 0, settles, reader: undefined });
     }
-    const live: RecoveredMessage[] = [];
-    for (const m of messages.values()) {
-      if (!m.queues.every(keep)) m.queues = m.queues.filter(keep);
-      if (m.queues.length === 0) continue;
-      live.push(m);
-      this.segments.get(m.segment)!.live += m.queues.length;
-    }
-    live.sort((a, b) => a.id - b.id);
-    const last = files.length > 0 ? files[files.length - 1] : 0;
-    this.openForAppend(last === 0 ? 1 : last);
-    for (const s of [...this.segments.values()]) this.maybeReclaim(s);
-    return { messages: live, report };
-  }
-
-  private applyRecord(
-    data: Uint8Array,
-    view: DataView,
-    pos: number,
-    segment: number,
-    messages: Map<number, RecoveredMessage>,
-    settles: Set<number>,
-    report: RecoveryReport,
-  ): void {
-    let p = pos + HEADER;
-    const type = data[pos + 8];
-    switch (type) {
-      case RECORD_PUBLISH: {
+    // Pass 2: stream the publishes that some kept queue still holds.
+    const live: LiveMessage = {
+      id: 0,
+      queues: [],
+      delivered: [],
+      exchange: "",
+      routingKey: "",
+      properties: EMPTY,
+      segment: 0,
+      bodyOffset: 0,
+      bodyLength: 0,
+    };
+    for (const no of files) {
+      const seg = this.segments.get(no)!;
+      scratch = readSegment(seg.path, scratch);
+      const { data, view } = scratch;
+      const bad = corrupt.get(no);
+      for (let pos = 0; pos < seg.size; pos += HEADER + view.getUint32(pos)) {
+        if (data[pos + 8] !== RECORD_PUBLISH || bad?.has(pos)) continue;
+        let p = pos + HEADER;
         const id = view.getUint32(p) * 0x100000000 + view.getUint32(p + 4);
-        if (id > report.maxMessageId) report.maxMessageId = id;
         p += 8;
         const n = view.getUint16(p);
         p += 2;
-        const queues: number[] = [];
-        for (let i = 0; i < n; i++, p += 4) queues.push(view.getUint32(p));
+        live.queues.length = 0;
+        live.delivered.length = 0;
+        for (let q = 0; q < n; q++, p += 4) {
+          const queue = view.getUint32(p);
+          if (settled.get(queue)?.delete(id) || !keep(queue)) continue;
+          live.queues.push(queue);
+          if (delivered.get(queue)?.has(id)) live.delivered.push(queue);
+        }
+        if (live.queues.length === 0) continue;
         const exLen = data[p++];
-        const exchange = this.interned.text(data, p, p + exLen);
+        live.exchange = this.interned.text(data, p, p + exLen);
         p += exLen;
         const rkLen = data[p++];
-        const routingKey = this.interned.text(data, p, p + rkLen);
+        live.routingKey = this.interned.text(data, p, p + rkLen);
         p += rkLen;
         const propsLen = view.getUint32(p);
         p += 4;
-        const properties = internProperties(data, p, p + propsLen);
+        live.properties = internProperties(data, p, p + propsLen);
         p += propsLen;
-        const bodyLen = view.getUint32(p);
-        p += 4;
-        messages.set(
-          id,
-          new RecoveredMessage(id, queues, exchange, routingKey, properties, segment, p, bodyLen),
-        );
-        return;
+        live.bodyLength = view.getUint32(p);
+        live.bodyOffset = p + 4;
+        live.id = id;
+        live.segment = no;
+        seg.live += live.queues.length;
+        onLive(live);
       }
-      case RECORD_SETTLE: {
-        const queue = view.getUint32(pos + HEADER);
-        const m = messages.get(
-          view.getUint32(pos + HEADER + 4) * 0x100000000 + view.getUint32(pos + HEADER + 8),
-        );
-        if (m) {
-          const i = m.queues.indexOf(queue);
-          if (i >= 0) m.queues.splice(i, 1);
-          if (m.segment !== segment) settles.add(m.segment);
-          if (m.queues.length === 0) messages.delete(m.id);
-        }
-        return;
-      }
-      case RECORD_DELIVERED: {
-        const queue = view.getUint32(pos + HEADER);
-        const m = messages.get(
-          view.getUint32(pos + HEADER + 4) * 0x100000000 + view.getUint32(pos + HEADER + 8),
-        );
-        if (m && !m.delivered.includes(queue)) {
-          m.delivered = m.delivered === NONE ? [queue] : [...m.delivered, queue];
-        }
-        return;
-      }
-      default:
-        report.corrupt++;
     }
+    const last = files.length > 0 ? files[files.length - 1] : 0;
+    this.openForAppend(last === 0 ? 1 : last);
+    for (const s of [...this.segments.values()]) this.maybeReclaim(s);
+    return report;
+  }
+
+  /** {@link scan}, collecting the live messages (for tests and small stores). */
+  recover(
+    keep: (queueId: number) => boolean,
+  ): { messages: RecoveredMessage[]; report: RecoveryReport } {
+    const messages: RecoveredMessage[] = [];
+    const report = this.scan(keep, (m) => {
+      const r = new RecoveredMessage(
+        m.id,
+        [...m.queues],
+        m.exchange,
+        m.routingKey,
+        m.properties,
+        m.segment,
+        m.bodyOffset,
+        m.bodyLength,
+      );
+      if (m.delivered.length > 0) r.delivered = [...m.delivered];
+      messages.push(r);
+    });
+    return { messages, report };
   }
 
   private openForAppend(no: number): void {

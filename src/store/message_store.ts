@@ -55,10 +55,11 @@ export class MessageStore implements MessagePersistence {
    */
   recover(queuesById: Map<number, Queue>): void {
     const started = performance.now();
-    const { messages, report } = this.log.recover((id) => queuesById.has(id));
     const perVhost = new Map<string, number>();
-    for (const m of messages) {
-      // Recovered bodies stay on disk, so queues keep these compactly: no objects per message.
+    let count = 0;
+    // Recovered bodies stay on disk, so queues keep these compactly: no objects per message.
+    const report = this.log.scan((id) => queuesById.has(id), (m) => {
+      count++;
       const shape = shapeOf(m);
       const stored = { id: m.id, segment: m.segment, offset: m.bodyOffset };
       for (const qid of m.queues) {
@@ -66,14 +67,14 @@ export class MessageStore implements MessagePersistence {
         q.restorePaged(shape, stored, m.bodyLength, m.delivered.includes(qid));
         perVhost.set(q.vhost, (perVhost.get(q.vhost) ?? 0) + 1);
       }
-    }
+    });
     this.nextId = report.maxMessageId + 1;
     const ms = Math.round(performance.now() - started);
     for (const [vhost, count] of perVhost) {
       log.info("recovered messages", { vhost, messages: count });
     }
     log.info("message store recovered", {
-      messages: messages.length,
+      messages: count,
       segments: report.segments,
       records: report.records,
       corrupt_records: report.corrupt,
