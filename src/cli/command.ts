@@ -46,7 +46,7 @@ export function commandGroup(
     [
       `Usage: broker ${name} <action> [options]`,
       "",
-      summary,
+      `${summary[0].toUpperCase()}${summary.slice(1)}.`,
       "",
       "Actions:",
       ...Object.values(actions).map((a) => `  ${a.usage}`),

@@ -17,42 +17,46 @@ function listing(what: string, columns: string[], allVhosts: boolean): Action {
   };
 }
 
-export const listCommand = commandGroup("list", "List broker entities.", {
-  queues: listing("queues", [
-    "name",
-    "messages",
-    "consumers",
-    "durable",
-    "auto_delete",
-    "exclusive",
-  ], false),
-  exchanges: listing("exchanges", ["name", "type", "durable", "auto_delete", "internal"], false),
-  bindings: listing("bindings", [
-    "source",
-    "destination",
-    "destination_type",
-    "routing_key",
-    "arguments",
-  ], false),
-  connections: listing(
-    "connections",
-    ["name", "user", "vhost", "channels", "client_product"],
-    true,
-  ),
-  channels: listing("channels", [
-    "connection",
-    "number",
-    "user",
-    "consumer_count",
-    "messages_unacknowledged",
-    "prefetch_count",
-  ], true),
-  consumers: listing("consumers", [
-    "queue",
-    "channel",
-    "consumer_tag",
-    "ack_required",
-    "exclusive",
-    "prefetch_count",
-  ], true),
-});
+export const listCommand = commandGroup(
+  "list",
+  "list queues, exchanges, bindings, connections, channels, consumers",
+  {
+    queues: listing("queues", [
+      "name",
+      "messages",
+      "consumers",
+      "durable",
+      "auto_delete",
+      "exclusive",
+    ], false),
+    exchanges: listing("exchanges", ["name", "type", "durable", "auto_delete", "internal"], false),
+    bindings: listing("bindings", [
+      "source",
+      "destination",
+      "destination_type",
+      "routing_key",
+      "arguments",
+    ], false),
+    connections: listing(
+      "connections",
+      ["name", "user", "vhost", "channels", "client_product"],
+      true,
+    ),
+    channels: listing("channels", [
+      "connection",
+      "number",
+      "user",
+      "consumer_count",
+      "messages_unacknowledged",
+      "prefetch_count",
+    ], true),
+    consumers: listing("consumers", [
+      "queue",
+      "channel",
+      "consumer_tag",
+      "ack_required",
+      "exclusive",
+      "prefetch_count",
+    ], true),
+  },
+);

@@ -5,7 +5,7 @@ const VHOST = { type: "string" as const, help: "virtual host (default /)" };
 const vhostOf = (o: Record<string, string | boolean | undefined>) =>
   typeof o.vhost === "string" ? o.vhost : "/";
 
-export const permissionsCommand = commandGroup("permissions", "Manage user permissions.", {
+export const permissionsCommand = commandGroup("permissions", "manage user permissions", {
   set: {
     usage: "set USER CONF WRITE READ [--vhost /]",
     positionals: ["user", "configure", "write", "read"],

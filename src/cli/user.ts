@@ -17,7 +17,7 @@ async function password(given: string | undefined, stdin: boolean | string | und
 
 const PASSWORD_STDIN = { type: "boolean" as const, help: "read the password from standard input" };
 
-export const userCommand = commandGroup("user", "Manage users.", {
+export const userCommand = commandGroup("user", "manage users", {
   add: {
     usage: "add NAME [PASSWORD] [--tags a,b] [--password-stdin]",
     positionals: ["name", "password?"],

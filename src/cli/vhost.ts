@@ -1,7 +1,7 @@
 /** `broker vhost …`: add, delete, list. */
 import { commandGroup } from "./command.ts";
 
-export const vhostCommand = commandGroup("vhost", "Manage virtual hosts.", {
+export const vhostCommand = commandGroup("vhost", "manage virtual hosts", {
   add: {
     usage: "add NAME [--description TEXT]",
     positionals: ["name"],
