@@ -9,8 +9,7 @@ import { badRequest, call, noContent, notFound, readJson } from "../http.ts";
 import { listResponse, objectResponse } from "../pagination.ts";
 import { tableFromJson } from "../amqp_json.ts";
 import { propertiesKey, quotePlus } from "../properties_key.ts";
-import { requireVhost } from "./common.ts";
-import { asBadRequest } from "./exchanges.ts";
+import { asBadRequest, requireVhost } from "./common.ts";
 
 const BETWEEN = "/api/bindings/:vhost/e/:source/:kind/:destination";
 

@@ -12,89 +12,52 @@ import {
   callAsync,
   json,
   noContent,
-  notFound,
-  putResult,
   readJson,
   strField,
 } from "../http.ts";
-import { listResponse, objectResponse } from "../pagination.ts";
-import type { Row } from "../pagination.ts";
 import { augmentRow } from "../rates.ts";
-import { JsonValueError, propertiesFromJson, tableFromJson } from "../amqp_json.ts";
-import { flag, requireVhost } from "./common.ts";
+import { propertiesFromJson, tableFromJson } from "../amqp_json.ts";
+import { asBadRequest, bindingsOf, declareIn, flag, VhostObjects } from "./common.ts";
+
+const EXCHANGES = new VhostObjects("/api/exchanges", "exchange", {
+  details: (ctx, vhost) => ctx.service.exchangeDetails(vhost),
+  info: (ctx, vhost, name) => ctx.service.exchangeInfo(vhost, name),
+  augment: (ctx, row) =>
+    augmentRow(row, ctx.rates.of("e", row.vhost as string, row.name as string), []),
+});
 
 export function register(r: Router): void {
-  r.on("GET", "/api/exchanges", "management", (ctx) => list(ctx, undefined));
-  r.on("GET", "/api/exchanges/:vhost", "vhost", (ctx) => list(ctx, requireVhost(ctx)));
-  r.on("GET", "/api/exchanges/:vhost/:exchange", "vhost", (ctx) => {
-    const row = ctx.service.exchangeInfo(requireVhost(ctx), ctx.params.exchange);
-    if (!row) throw notFound();
-    return objectResponse(augment(ctx, row), ctx.url);
-  });
+  EXCHANGES.registerGets(r);
   r.on("PUT", "/api/exchanges/:vhost/:exchange", "vhost", declare);
   r.on("DELETE", "/api/exchanges/:vhost/:exchange", "vhost", (ctx) => {
-    const vhost = requireVhost(ctx);
-    if (!ctx.service.exchangeInfo(vhost, ctx.params.exchange)) throw notFound();
+    const vhost = EXCHANGES.requireVhost(ctx);
     call(() =>
       ctx.service.deleteExchange(vhost, ctx.params.exchange, flag(ctx, "if-unused"), ctx.user.name)
     );
     return noContent();
   });
   r.on("POST", "/api/exchanges/:vhost/:exchange/publish", "vhost", publish);
-  r.on(
-    "GET",
-    "/api/exchanges/:vhost/:exchange/bindings/source",
-    "vhost",
-    (ctx) => bindings(ctx, "source"),
-  );
-  r.on(
-    "GET",
-    "/api/exchanges/:vhost/:exchange/bindings/destination",
-    "vhost",
-    (ctx) => bindings(ctx, "destination"),
-  );
-}
-
-function augment(ctx: Ctx, row: Row): Row {
-  return augmentRow(row, ctx.rates.of("e", row.vhost as string, row.name as string), []);
-}
-
-function list(ctx: Ctx, vhost: string | undefined): Response {
-  const rows = ctx.service.exchangeDetails(vhost).filter((e) =>
-    ctx.user.seesObjectsIn(e.vhost as string)
-  );
-  return listResponse(rows, ctx.url, { augment: (r) => augment(ctx, r) });
-}
-
-/** A JSON → AMQP conversion error as a 400. */
-export function asBadRequest<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof JsonValueError) throw badRequest(err.message);
-    throw err;
+  for (const side of ["source", "destination"] as const) {
+    const path = `/api/exchanges/:vhost/:exchange/bindings/${side}`;
+    r.on("GET", path, "vhost", (ctx) => bindings(ctx, side));
   }
 }
 
-async function declare(ctx: Ctx): Promise<Response> {
-  const vhost = requireVhost(ctx);
-  const body = await readJson(ctx.req);
-  const opts = {
-    type: strField(body, "type", "direct"),
-    durable: boolField(body, "durable", false),
-    autoDelete: boolField(body, "auto_delete", false),
-    internal: boolField(body, "internal", false),
-    arguments: asBadRequest(() => tableFromJson(body.arguments)),
-  };
-  const created = call(() =>
-    ctx.service.declareExchange(vhost, ctx.params.exchange, opts, ctx.user.name)
-  );
-  return putResult(created);
+function declare(ctx: Ctx): Promise<Response> {
+  return declareIn(ctx, (vhost, body) => {
+    const opts = {
+      type: strField(body, "type", "direct"),
+      durable: boolField(body, "durable", false),
+      autoDelete: boolField(body, "auto_delete", false),
+      internal: boolField(body, "internal", false),
+      arguments: asBadRequest(() => tableFromJson(body.arguments)),
+    };
+    return ctx.service.declareExchange(vhost, ctx.params.exchange, opts, ctx.user.name);
+  });
 }
 
 async function publish(ctx: Ctx): Promise<Response> {
-  const vhost = requireVhost(ctx);
-  if (!ctx.service.exchangeInfo(vhost, ctx.params.exchange)) throw notFound();
+  const vhost = EXCHANGES.requireVhost(ctx);
   const body = await readJson(ctx.req);
   const routingKey = strField(body, "routing_key");
   const payload = strField(body, "payload");
@@ -116,7 +79,5 @@ async function publish(ctx: Ctx): Promise<Response> {
 }
 
 function bindings(ctx: Ctx, side: "source" | "destination"): Response {
-  const rows = ctx.service.exchangeBindings(requireVhost(ctx), ctx.params.exchange, side);
-  if (!rows) throw notFound();
-  return listResponse(rows, ctx.url, { defaultSort: [] });
+  return bindingsOf(ctx, (vhost) => ctx.service.exchangeBindings(vhost, ctx.params.exchange, side));
 }

@@ -5,77 +5,50 @@
  * reject_requeue_false, encoding auto|base64, truncate); GET …/bindings.
  */
 import type { Ctx, Router } from "../router.ts";
-import {
-  badRequest,
-  boolField,
-  call,
-  json,
-  noContent,
-  notFound,
-  putResult,
-  readJson,
-  strField,
-} from "../http.ts";
-import { listResponse, objectResponse } from "../pagination.ts";
-import type { Row } from "../pagination.ts";
+import { badRequest, boolField, call, json, noContent, readJson, strField } from "../http.ts";
 import { augmentRow, LENGTHS } from "../rates.ts";
 import { tableFromJson } from "../amqp_json.ts";
-import { flag, requireVhost } from "./common.ts";
-import { asBadRequest } from "./exchanges.ts";
+import { asBadRequest, bindingsOf, declareIn, flag, VhostObjects } from "./common.ts";
+
+const QUEUES = new VhostObjects("/api/queues", "queue", {
+  details: (ctx, vhost) => ctx.service.queueDetails(vhost),
+  info: (ctx, vhost, name) => ctx.service.queueInfo(vhost, name),
+  augment: (ctx, row) =>
+    augmentRow(row, ctx.rates.of("q", row.vhost as string, row.name as string), LENGTHS),
+});
 
 export function register(r: Router): void {
-  r.on("GET", "/api/queues", "management", (ctx) => list(ctx, undefined));
-  r.on("GET", "/api/queues/:vhost", "vhost", (ctx) => list(ctx, requireVhost(ctx)));
-  r.on("GET", "/api/queues/:vhost/:queue", "vhost", (ctx) => {
-    const row = ctx.service.queueInfo(requireVhost(ctx), ctx.params.queue);
-    if (!row) throw notFound();
-    return objectResponse(augment(ctx, row), ctx.url);
-  });
+  QUEUES.registerGets(r);
   r.on("PUT", "/api/queues/:vhost/:queue", "vhost", declare);
   r.on("DELETE", "/api/queues/:vhost/:queue", "vhost", (ctx) => {
-    const vhost = requireVhost(ctx);
-    if (!ctx.service.queueInfo(vhost, ctx.params.queue)) throw notFound();
+    const vhost = QUEUES.requireVhost(ctx);
     const opts = { ifUnused: flag(ctx, "if-unused"), ifEmpty: flag(ctx, "if-empty") };
     call(() => ctx.service.deleteQueue(vhost, ctx.params.queue, opts, ctx.user.name));
     return noContent();
   });
   r.on("DELETE", "/api/queues/:vhost/:queue/contents", "vhost", (ctx) => {
-    const vhost = requireVhost(ctx);
-    if (!ctx.service.queueInfo(vhost, ctx.params.queue)) throw notFound();
+    const vhost = QUEUES.requireVhost(ctx);
     call(() => ctx.service.purgeQueue(vhost, ctx.params.queue, ctx.user.name));
     return noContent();
   });
   r.on("POST", "/api/queues/:vhost/:queue/get", "vhost", get);
-  r.on("GET", "/api/queues/:vhost/:queue/bindings", "vhost", (ctx) => {
-    const rows = ctx.service.queueBindings(requireVhost(ctx), ctx.params.queue);
-    if (!rows) throw notFound();
-    return listResponse(rows, ctx.url, { defaultSort: [] });
+  r.on(
+    "GET",
+    "/api/queues/:vhost/:queue/bindings",
+    "vhost",
+    (ctx) => bindingsOf(ctx, (vhost) => ctx.service.queueBindings(vhost, ctx.params.queue)),
+  );
+}
+
+function declare(ctx: Ctx): Promise<Response> {
+  return declareIn(ctx, (vhost, body) => {
+    const opts = {
+      durable: boolField(body, "durable", false),
+      autoDelete: boolField(body, "auto_delete", false),
+      arguments: asBadRequest(() => tableFromJson(body.arguments)),
+    };
+    return ctx.service.declareQueue(vhost, ctx.params.queue, opts, ctx.user.name);
   });
-}
-
-function augment(ctx: Ctx, row: Row): Row {
-  return augmentRow(row, ctx.rates.of("q", row.vhost as string, row.name as string), LENGTHS);
-}
-
-function list(ctx: Ctx, vhost: string | undefined): Response {
-  const rows = ctx.service.queueDetails(vhost).filter((q) =>
-    ctx.user.seesObjectsIn(q.vhost as string)
-  );
-  return listResponse(rows, ctx.url, { augment: (r) => augment(ctx, r) });
-}
-
-async function declare(ctx: Ctx): Promise<Response> {
-  const vhost = requireVhost(ctx);
-  const body = await readJson(ctx.req);
-  const opts = {
-    durable: boolField(body, "durable", false),
-    autoDelete: boolField(body, "auto_delete", false),
-    arguments: asBadRequest(() => tableFromJson(body.arguments)),
-  };
-  const created = call(() =>
-    ctx.service.declareQueue(vhost, ctx.params.queue, opts, ctx.user.name)
-  );
-  return putResult(created);
 }
 
 const ACKMODES: Record<string, boolean> = {
@@ -86,8 +59,7 @@ const ACKMODES: Record<string, boolean> = {
 };
 
 async function get(ctx: Ctx): Promise<Response> {
-  const vhost = requireVhost(ctx);
-  if (!ctx.service.queueInfo(vhost, ctx.params.queue)) throw notFound();
+  const vhost = QUEUES.requireVhost(ctx);
   const body = await readJson(ctx.req);
   let ackmode = body.ackmode;
   // Before 3.7 the API took {"requeue": bool}.

@@ -147,6 +147,47 @@ function samplesOf(details) {
 }
 
 /**
+ * createMessageCharts(idPrefix, rateSeries) returns { queued, rates, update(...) }: the "Queued
+ * messages" chart (id IDPREFIX-queued, LEVEL_SERIES) and the "Message rates" chart (id
+ * IDPREFIX-rates, rateSeries). update(stats, levels, histories, windowMs) draws the samples of
+ * stats (message_stats) and levels (the object with the message counts) where the server sent
+ * some, else the points of histories.rates and histories.levels.
+ */
+export function createMessageCharts(idPrefix, rateSeries) {
+  const queued = createChart({
+    id: idPrefix + "-queued",
+    title: "Queued messages",
+    series: LEVEL_SERIES,
+  });
+  const rates = createChart({
+    id: idPrefix + "-rates",
+    title: "Message rates",
+    unit: "/s",
+    series: rateSeries,
+  });
+  return {
+    queued,
+    rates,
+    update(stats, levels, histories, windowMs) {
+      const rateKeys = RATE_SERIES.map((x) => x.key);
+      const levelKeys = LEVEL_SERIES.map((x) => x.key);
+      rates.update(
+        hasSamples(stats, rateKeys)
+          ? ratePointsFromSamples(stats, rateKeys)
+          : histories.rates.points,
+        windowMs,
+      );
+      queued.update(
+        hasSamples(levels, levelKeys)
+          ? levelPointsFromSamples(levels, levelKeys)
+          : histories.levels.points,
+        windowMs,
+      );
+    },
+  };
+}
+
+/**
  * Whether stats carry RabbitMQ samples (at least two, so a rate can be drawn) for any of the keys.
  * obj is e.g. overview.message_stats and keys ["publish", ...] (their "_details" are read).
  */

@@ -1,9 +1,10 @@
 /**
  * /js/entities.js: pieces shared by the exchange and queue pages: links, feature badges, the
- * virtual host select and the bindings table with its Unbind buttons.
+ * virtual host select, the list page, the bindings table with its Unbind buttons, the crumbs
+ * line, the details fetch, and the delete/purge buttons.
  */
 export const ENTITIES_JS = String.raw`// Shared by the exchange and queue pages.
-import { enc, fillSelect, flash, fmtValue, h } from "./dom.js";
+import { clear, enc, fillSelect, flash, fmtValue, h, section } from "./dom.js";
 import { api } from "./api.js";
 import { createTable } from "./table.js";
 
@@ -56,6 +57,31 @@ export function vhostSelect(id) {
 
 export function fillVhosts(ctx, select) {
   fillSelect(select, ctx.vhosts.map((v) => ({ value: v, label: v })), ctx.vhost() || "/");
+}
+
+/**
+ * listPage(ctx, { title, path, table, vhost, add: [title, id, form], refreshed }): the page that
+ * lists the objects at the API path (those of the chosen virtual host) in table, with the add
+ * form below, its virtual host select vhost; refreshed(), if given, runs after each refresh.
+ */
+export function listPage(ctx, opts) {
+  return {
+    title: opts.title,
+    el: h(
+      "div",
+      { class: "page" },
+      h("h1", null, opts.title),
+      opts.table.el,
+      section(...opts.add),
+    ),
+    async refresh() {
+      const list = await api("GET", opts.path);
+      const v = ctx.vhost();
+      opts.table.update((list || []).filter((r) => !v || r.vhost === v));
+      fillVhosts(ctx, opts.vhost);
+      if (opts.refreshed) opts.refreshed();
+    },
+  };
 }
 
 /** DELETE path of a binding (RabbitMQ's properties_key names it among same-pair bindings). */
@@ -130,6 +156,74 @@ export function bindingsTable(id, onChange) {
       },
     ],
     sort: { key: "source", dir: 1 },
+  });
+}
+
+/** The crumbs line of an object's page: the list it belongs to, then its virtual host. */
+export function crumbs(href, label, vhost) {
+  return h(
+    "p",
+    { class: "crumbs" },
+    h("a", { href, class: "link" }, label),
+    " \u203a virtual host ",
+    h("strong", null, vhost),
+  );
+}
+
+/**
+ * fetchDetails(info, what, vhost, name, path): GET path; when it is a 404, info says that
+ * WHAT 'name' (e.g. "Queue") does not exist in the virtual host and the result is undefined.
+ */
+export async function fetchDetails(info, what, vhost, name, path) {
+  try {
+    return await api("GET", path);
+  } catch (err) {
+    if (err.status === 404) {
+      clear(
+        info,
+        h(
+          "p",
+          { class: "note error" },
+          what + " '" + name + "' does not exist in virtual host '" + vhost + "'.",
+        ),
+      );
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/**
+ * dangerButton(id, label, { question, run, failure }): a button that, once the user confirms
+ * the question, runs run(); an error is flashed as failure + ": " + its message.
+ */
+export function dangerButton(id, label, opts) {
+  const button = h("button", { type: "button", id, class: "danger" }, label);
+  button.addEventListener("click", async () => {
+    if (!confirm(opts.question)) return;
+    try {
+      await opts.run();
+    } catch (err) {
+      flash(opts.failure + ": " + err.message, "error");
+    }
+  });
+  return button;
+}
+
+/**
+ * deleteButton(ctx, id, label, { noun, name, path, back }): deletes the page's NOUN ("queue")
+ * named name at path, after confirmation, then goes back to the list at the hash back.
+ */
+export function deleteButton(ctx, id, label, opts) {
+  const Noun = opts.noun[0].toUpperCase() + opts.noun.slice(1);
+  return dangerButton(id, label, {
+    question: "Delete " + opts.noun + " '" + opts.name + "'?",
+    async run() {
+      await api("DELETE", opts.path);
+      flash(Noun + " '" + opts.name + "' deleted.");
+      ctx.navigate(opts.back);
+    },
+    failure: "Could not delete the " + opts.noun,
   });
 }
 `;

@@ -1,8 +1,10 @@
 /**
  * /js/forms.js: form pieces used on several pages: typed key/value rows (queue and exchange
- * arguments, binding arguments, message headers) and the publish-message form.
+ * arguments, binding arguments, message headers), the submit handling of the add and bind forms,
+ * the add-binding form and the publish-message form.
  */
-export const FORMS_JS = String.raw`// Typed key/value rows and the publish form.
+export const FORMS_JS = String
+  .raw`// Typed key/value rows, submit handling, the binding and publish forms.
 import { field, flash, h } from "./dom.js";
 import { api } from "./api.js";
 
@@ -140,6 +142,120 @@ export const EXCHANGE_ARGUMENTS = [
   { key: "alternate-exchange", type: "string", label: "Alternate exchange" },
 ];
 
+/** The primary submit button of a form. */
+function submitButton(id, label) {
+  return h("button", { type: "submit", id, class: "primary" }, label);
+}
+
+/**
+ * onSubmit(form, button, prepare): on submit, prepare() returns nothing (nothing to send) or
+ * { read, send, done, failure }. read() builds the request body (an error it throws is flashed
+ * and nothing is sent); send(body) runs with the button disabled, then done(); an error in
+ * either is flashed as failure + ": " + its message.
+ */
+export function onSubmit(form, button, prepare) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const job = prepare();
+    if (!job) return;
+    let body;
+    try {
+      body = job.read();
+    } catch (err) {
+      flash(err.message, "error");
+      return;
+    }
+    button.disabled = true;
+    try {
+      await job.send(body);
+      await job.done();
+    } catch (err) {
+      flash(job.failure + ": " + err.message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+/**
+ * onAddSubmit(ctx, form, button, { noun, name, args, path, read }): the form that adds a named
+ * NOUN ("queue"): the name input must not be blank; PUT path(name) with read(); then the name
+ * and the argument rows are cleared and the page refreshed.
+ */
+export function onAddSubmit(ctx, form, button, opts) {
+  const Noun = opts.noun[0].toUpperCase() + opts.noun.slice(1);
+  onSubmit(form, button, () => {
+    const n = opts.name.value.trim();
+    if (!n) {
+      flash("The " + opts.noun + " needs a name.", "error");
+      return;
+    }
+    return {
+      read: opts.read,
+      send: (body) => api("PUT", opts.path(n), body),
+      async done() {
+        flash(Noun + " '" + n + "' added.");
+        opts.name.value = "";
+        opts.args.reset();
+        await ctx.refreshNow();
+      },
+      failure: "Could not add " + opts.noun + " '" + n + "'",
+    };
+  });
+}
+
+/**
+ * createBindingForm(ctx, idPrefix, end, { label, wrap, path, added }): the form that binds the
+ * page's exchange or queue to the exchange or queue named in its END input (with suggestions
+ * from the datalist IDPREFIX-ENDs): POST path(name) with routing key and arguments; added(name)
+ * is the message on success. wrap(input) places the input in its field (default: as it is).
+ * Controls: IDPREFIX-END, IDPREFIX-routing-key, IDPREFIX-args, IDPREFIX-submit; the form is
+ * IDPREFIX-form. Returns { el, suggestions }.
+ */
+export function createBindingForm(ctx, idPrefix, end, opts) {
+  const other = h("input", {
+    type: "text",
+    id: idPrefix + "-" + end,
+    list: idPrefix + "-" + end + "s",
+    autocomplete: "off",
+    required: true,
+  });
+  const suggestions = h("datalist", { id: idPrefix + "-" + end + "s" });
+  const routingKey = h("input", {
+    type: "text",
+    id: idPrefix + "-routing-key",
+    autocomplete: "off",
+  });
+  const args = createKeyValueRows(idPrefix + "-args");
+  const submit = submitButton(idPrefix + "-submit", "Bind");
+  const form = h(
+    "form",
+    { class: "form", id: idPrefix + "-form" },
+    field(opts.label, opts.wrap ? opts.wrap(other) : other),
+    suggestions,
+    field("Routing key", routingKey),
+    h("div", { class: "field" }, h("label", null, "Arguments"), args.el),
+    h("div", { class: "actions" }, submit),
+  );
+  onSubmit(form, submit, () => {
+    const x = other.value.trim();
+    if (!x) return;
+    return {
+      read: () => ({ routing_key: routingKey.value, arguments: args.read() }),
+      send: (body) => api("POST", opts.path(x), body),
+      async done() {
+        flash(opts.added(x));
+        other.value = "";
+        routingKey.value = "";
+        args.reset();
+        await ctx.refreshNow();
+      },
+      failure: "Could not add the binding",
+    };
+  });
+  return { el: form, suggestions };
+}
+
 const PROPERTY_KEYS = [
   "content_type",
   "content_encoding",
@@ -220,11 +336,7 @@ export function createPublishForm(idPrefix, target, fixedRoutingKey) {
     h("option", { value: "base64" }, "Base64"),
   );
   const result = h("div", { id: idPrefix + "-result", class: "result", role: "status" });
-  const submit = h(
-    "button",
-    { type: "submit", id: idPrefix + "-submit", class: "primary" },
-    "Publish message",
-  );
+  const submit = submitButton(idPrefix + "-submit", "Publish message");
 
   const form = h(
     "form",

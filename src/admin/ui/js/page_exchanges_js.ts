@@ -9,7 +9,6 @@ import {
   enc,
   field,
   fillSelect,
-  flash,
   fmtRate,
   fmtValue,
   h,
@@ -19,18 +18,23 @@ import {
 import { api } from "./api.js";
 import { createTable } from "./table.js";
 import {
+  createBindingForm,
   createKeyValueRows,
   createPublishForm,
   EXCHANGE_ARGUMENTS,
   exchangePath,
+  onAddSubmit,
 } from "./forms.js";
 import {
   bindingsTable,
+  crumbs,
+  deleteButton,
   exchangeLabel,
   exchangeLink,
   features,
   featureText,
-  fillVhosts,
+  fetchDetails,
+  listPage,
   vhostSelect,
 } from "./entities.js";
 
@@ -112,59 +116,32 @@ export function exchangesPage(ctx) {
     h("div", { class: "actions" }, submit),
   );
 
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const n = name.value.trim();
-    if (!n) {
-      flash("The exchange needs a name.", "error");
-      return;
-    }
-    let body;
-    try {
-      body = {
-        type: type.value,
-        durable: form.querySelector("#exchange-add-durable").checked,
-        auto_delete: form.querySelector("#exchange-add-auto-delete").checked,
-        internal: form.querySelector("#exchange-add-internal").checked,
-        arguments: args.read(),
-      };
-    } catch (err) {
-      flash(err.message, "error");
-      return;
-    }
-    submit.disabled = true;
-    try {
-      await api("PUT", exchangePath(vhost.value, n), body);
-      flash("Exchange '" + n + "' added.");
-      name.value = "";
-      args.reset();
-      await ctx.refreshNow();
-    } catch (err) {
-      flash("Could not add exchange '" + n + "': " + err.message, "error");
-    } finally {
-      submit.disabled = false;
-    }
+  onAddSubmit(ctx, form, submit, {
+    noun: "exchange",
+    name,
+    args,
+    path: (n) => exchangePath(vhost.value, n),
+    read: () => ({
+      type: type.value,
+      durable: form.querySelector("#exchange-add-durable").checked,
+      auto_delete: form.querySelector("#exchange-add-auto-delete").checked,
+      internal: form.querySelector("#exchange-add-internal").checked,
+      arguments: args.read(),
+    }),
   });
 
-  return {
+  return listPage(ctx, {
     title: "Exchanges",
-    el: h(
-      "div",
-      { class: "page" },
-      h("h1", null, "Exchanges"),
-      table.el,
-      section("Add a new exchange", "exchange-add", form),
-    ),
-    async refresh() {
-      const list = await api("GET", "/exchanges");
-      const v = ctx.vhost();
-      table.update((list || []).filter((r) => !v || r.vhost === v));
-      fillVhosts(ctx, vhost);
+    path: "/exchanges",
+    table,
+    vhost,
+    add: ["Add a new exchange", "exchange-add", form],
+    refreshed() {
       const types = ((ctx.overview && ctx.overview.exchange_types) || []).map((t) => t.name);
       const offered = types.length ? types : DEFAULT_TYPES;
       fillSelect(type, offered.map((t) => ({ value: t, label: t })), "direct");
     },
-  };
+  });
 }
 
 export function exchangePage(ctx, vhost, name) {
@@ -180,92 +157,27 @@ export function exchangePage(ctx, vhost, name) {
     h("option", { value: "q" }, "To queue"),
     h("option", { value: "e" }, "To exchange"),
   );
-  const dest = h("input", {
-    type: "text",
-    id: "exchange-binding-dest",
-    list: "exchange-binding-dests",
-    autocomplete: "off",
-    required: true,
-  });
-  const destList = h("datalist", { id: "exchange-binding-dests" });
-  const routingKey = h("input", {
-    type: "text",
-    id: "exchange-binding-routing-key",
-    autocomplete: "off",
-  });
-  const bargs = createKeyValueRows("exchange-binding-args");
-  const bindSubmit = h("button", {
-    type: "submit",
-    id: "exchange-binding-submit",
-    class: "primary",
-  }, "Bind");
-  const bindForm = h(
-    "form",
-    { class: "form", id: "exchange-binding-form" },
-    field("Destination", h("span", { class: "inline" }, destType, dest)),
-    destList,
-    field("Routing key", routingKey),
-    h("div", { class: "field" }, h("label", null, "Arguments"), bargs.el),
-    h("div", { class: "actions" }, bindSubmit),
-  );
-  bindForm.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const d = dest.value.trim();
-    if (!d) return;
-    let body;
-    try {
-      body = { routing_key: routingKey.value, arguments: bargs.read() };
-    } catch (err) {
-      flash(err.message, "error");
-      return;
-    }
-    bindSubmit.disabled = true;
-    try {
-      await api(
-        "POST",
-        "/bindings/" + enc(vhost) + "/e/" + enc(name) + "/" + destType.value + "/" + enc(d),
-        body,
-      );
-      flash("Binding added.");
-      dest.value = "";
-      routingKey.value = "";
-      bargs.reset();
-      await ctx.refreshNow();
-    } catch (err) {
-      flash("Could not add the binding: " + err.message, "error");
-    } finally {
-      bindSubmit.disabled = false;
-    }
+  const bindForm = createBindingForm(ctx, "exchange-binding", "dest", {
+    label: "Destination",
+    wrap: (dest) => h("span", { class: "inline" }, destType, dest),
+    path: (d) =>
+      "/bindings/" + enc(vhost) + "/e/" + enc(name) + "/" + destType.value + "/" + enc(d),
+    added: () => "Binding added.",
   });
 
   const publish = createPublishForm("publish", () => ({ vhost, exchange: name }));
 
-  const del = h(
-    "button",
-    { type: "button", id: "exchange-delete", class: "danger" },
-    "Delete this exchange",
-  );
-  del.addEventListener("click", async () => {
-    if (!confirm("Delete exchange '" + name + "'?")) return;
-    try {
-      await api("DELETE", exchangePath(vhost, name));
-      flash("Exchange '" + name + "' deleted.");
-      ctx.navigate("#/exchanges");
-    } catch (err) {
-      flash("Could not delete the exchange: " + err.message, "error");
-    }
+  const del = deleteButton(ctx, "exchange-delete", "Delete this exchange", {
+    noun: "exchange",
+    name,
+    path: exchangePath(vhost, name),
+    back: "#/exchanges",
   });
 
   const el = h(
     "div",
     { class: "page page-exchange" },
-    h(
-      "p",
-      { class: "crumbs" },
-      h("a", { href: "#/exchanges", class: "link" }, "Exchanges"),
-      " \u203a virtual host ",
-      h("strong", null, vhost),
-    ),
+    crumbs("#/exchanges", "Exchanges", vhost),
     h(
       "h1",
       null,
@@ -283,7 +195,7 @@ export function exchangePage(ctx, vhost, name) {
           "The default exchange is implicitly bound to every queue, with the queue's name as " +
             "routing key.",
         )
-        : [bindings.el, h("h3", null, "Add binding from this exchange"), bindForm],
+        : [bindings.el, h("h3", null, "Add binding from this exchange"), bindForm.el],
     ),
     section("Publish message", "exchange-publish", publish.el),
     builtIn ? null : section("Delete", "exchange-delete-section", del),
@@ -293,23 +205,8 @@ export function exchangePage(ctx, vhost, name) {
     title: "Exchange " + exchangeLabel(name),
     el,
     async refresh() {
-      let x;
-      try {
-        x = await api("GET", exchangePath(vhost, name));
-      } catch (err) {
-        if (err.status === 404) {
-          clear(
-            info,
-            h(
-              "p",
-              { class: "note error" },
-              "Exchange '" + name + "' does not exist in virtual host '" + vhost + "'.",
-            ),
-          );
-          return;
-        }
-        throw err;
-      }
+      const x = await fetchDetails(info, "Exchange", vhost, name, exchangePath(vhost, name));
+      if (!x) return;
       clear(
         info,
         kvTable("exchange-info-table", [
@@ -331,7 +228,7 @@ export function exchangePage(ctx, vhost, name) {
         ]);
         bindings.update((all || []).filter((b) => b.vhost === vhost && b.source === name));
         const names = (queues || []).map((q) => q.name).sort();
-        clear(destList, names.map((n) => h("option", { value: n })));
+        clear(bindForm.suggestions, names.map((n) => h("option", { value: n })));
       }
     },
   };

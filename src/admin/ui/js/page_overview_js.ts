@@ -5,14 +5,7 @@
 export const PAGE_OVERVIEW_JS = String.raw`// Overview page.
 import { clear, fmtBytes, fmtDuration, fmtNum, fmtRate, h, kvTable, section } from "./dom.js";
 import { api } from "./api.js";
-import {
-  createChart,
-  hasSamples,
-  LEVEL_SERIES,
-  levelPointsFromSamples,
-  RATE_SERIES,
-  ratePointsFromSamples,
-} from "./chart.js";
+import { createMessageCharts, RATE_SERIES } from "./chart.js";
 import { createTable } from "./table.js";
 
 const RANGES = [
@@ -48,17 +41,7 @@ export function overviewPage(ctx) {
   range.value = String(ctx.range().age);
   range.addEventListener("change", () => ctx.setRange(Number(range.value)));
 
-  const queued = createChart({
-    id: "chart-queued",
-    title: "Queued messages",
-    series: LEVEL_SERIES,
-  });
-  const rates = createChart({
-    id: "chart-rates",
-    title: "Message rates",
-    unit: "/s",
-    series: RATE_SERIES,
-  });
+  const charts = createMessageCharts("chart", RATE_SERIES);
   const nodeBox = h("div", { id: "overview-node" });
   const alarms = h("div", { id: "overview-alarms", class: "alarms" }, "Loading...");
   const listeners = createTable({
@@ -85,7 +68,7 @@ export function overviewPage(ctx) {
       "Charts",
       "overview-charts",
       h("div", { class: "chart-tools" }, h("label", { for: "chart-range" }, "Show"), range),
-      h("div", { class: "charts" }, queued.el, rates.el),
+      h("div", { class: "charts" }, charts.queued.el, charts.rates.el),
     ),
     h(
       "div",
@@ -98,18 +81,10 @@ export function overviewPage(ctx) {
 
   function renderCharts(ov) {
     const { age } = ctx.range();
-    const stats = ov.message_stats || {};
-    const totals = ov.queue_totals || {};
-    const rateKeys = RATE_SERIES.map((x) => x.key);
-    const levelKeys = LEVEL_SERIES.map((x) => x.key);
-    rates.update(
-      hasSamples(stats, rateKeys) ? ratePointsFromSamples(stats, rateKeys) : ctx.rateHistory.points,
-      age * 1000,
-    );
-    queued.update(
-      hasSamples(totals, levelKeys)
-        ? levelPointsFromSamples(totals, levelKeys)
-        : ctx.levelHistory.points,
+    charts.update(
+      ov.message_stats || {},
+      ov.queue_totals || {},
+      { rates: ctx.rateHistory, levels: ctx.levelHistory },
       age * 1000,
     );
   }
@@ -154,40 +129,19 @@ export function overviewPage(ctx) {
       ov.management_version ? ["Management API", ov.management_version] : null,
       ov.erlang_version ? ["Runtime", ov.erlang_version] : null,
     ];
+    // A row for each figure the node reports, formatted by fmt, followed by its limit (if any).
+    const figure = (label, value, fmt, limit) => {
+      if (typeof value === "number") rows.push([label, fmt(value) + limit]);
+    };
+    const bytes = (v, pre, post) => typeof v === "number" ? pre + fmtBytes(v) + post : "";
+    const count = (v) => v ? " of " + fmtNum(v) : "";
     if (node) {
-      if (typeof node.uptime === "number") rows.push(["Uptime", fmtDuration(node.uptime)]);
-      if (typeof node.mem_used === "number") {
-        rows.push([
-          "Memory",
-          fmtBytes(node.mem_used) +
-          (typeof node.mem_limit === "number"
-            ? " of " + fmtBytes(node.mem_limit) + " high watermark"
-            : ""),
-        ]);
-      }
-      if (typeof node.disk_free === "number") {
-        rows.push([
-          "Disk free",
-          fmtBytes(node.disk_free) +
-          (typeof node.disk_free_limit === "number"
-            ? " (limit " + fmtBytes(node.disk_free_limit) + ")"
-            : ""),
-        ]);
-      }
-      if (typeof node.fd_used === "number") {
-        rows.push([
-          "File descriptors",
-          fmtNum(node.fd_used) + (node.fd_total ? " of " + fmtNum(node.fd_total) : ""),
-        ]);
-      }
-      if (typeof node.sockets_used === "number") {
-        rows.push([
-          "Sockets",
-          fmtNum(node.sockets_used) +
-          (node.sockets_total ? " of " + fmtNum(node.sockets_total) : ""),
-        ]);
-      }
-      if (typeof node.processors === "number") rows.push(["Processors", fmtNum(node.processors)]);
+      figure("Uptime", node.uptime, fmtDuration, "");
+      figure("Memory", node.mem_used, fmtBytes, bytes(node.mem_limit, " of ", " high watermark"));
+      figure("Disk free", node.disk_free, fmtBytes, bytes(node.disk_free_limit, " (limit ", ")"));
+      figure("File descriptors", node.fd_used, fmtNum, count(node.fd_total));
+      figure("Sockets", node.sockets_used, fmtNum, count(node.sockets_total));
+      figure("Processors", node.processors, fmtNum, "");
     }
     clear(nodeBox, kvTable("overview-node-table", rows));
   }

@@ -19,22 +19,24 @@ import {
 } from "./dom.js";
 import { api } from "./api.js";
 import { createTable } from "./table.js";
+import { createHistory, createMessageCharts, LEVEL_SERIES, RATE_SERIES } from "./chart.js";
 import {
-  createChart,
-  createHistory,
-  hasSamples,
-  LEVEL_SERIES,
-  levelPointsFromSamples,
-  RATE_SERIES,
-  ratePointsFromSamples,
-} from "./chart.js";
-import { createKeyValueRows, createPublishForm, QUEUE_ARGUMENTS } from "./forms.js";
+  createBindingForm,
+  createKeyValueRows,
+  createPublishForm,
+  onAddSubmit,
+  QUEUE_ARGUMENTS,
+} from "./forms.js";
 import {
   bindingsTable,
+  crumbs,
+  dangerButton,
+  deleteButton,
   exchangeLabel,
   features,
   featureText,
-  fillVhosts,
+  fetchDetails,
+  listPage,
   queueLink,
   vhostSelect,
 } from "./entities.js";
@@ -177,56 +179,29 @@ export function queuesPage(ctx) {
     h("div", { class: "actions" }, submit),
   );
 
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const n = name.value.trim();
-    if (!n) {
-      flash("The queue needs a name.", "error");
-      return;
-    }
-    let body;
-    try {
+  onAddSubmit(ctx, form, submit, {
+    noun: "queue",
+    name,
+    args,
+    path: (n) => queuePath(vhost.value, n),
+    read: () => {
       const a = args.read();
       if (type.value !== "classic") a["x-queue-type"] = type.value;
-      body = {
+      return {
         durable: durability.value === "true",
         auto_delete: form.querySelector("#queue-add-auto-delete").checked,
         arguments: a,
       };
-    } catch (err) {
-      flash(err.message, "error");
-      return;
-    }
-    submit.disabled = true;
-    try {
-      await api("PUT", queuePath(vhost.value, n), body);
-      flash("Queue '" + n + "' added.");
-      name.value = "";
-      args.reset();
-      await ctx.refreshNow();
-    } catch (err) {
-      flash("Could not add queue '" + n + "': " + err.message, "error");
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
 
-  return {
+  return listPage(ctx, {
     title: "Queues",
-    el: h(
-      "div",
-      { class: "page" },
-      h("h1", null, "Queues"),
-      table.el,
-      section("Add a new queue", "queue-add", form),
-    ),
-    async refresh() {
-      const list = await api("GET", "/queues");
-      const v = ctx.vhost();
-      table.update((list || []).filter((r) => !v || r.vhost === v));
-      fillVhosts(ctx, vhost);
-    },
-  };
+    path: "/queues",
+    table,
+    vhost,
+    add: ["Add a new queue", "queue-add", form],
+  });
 }
 
 const ACK_MODES = [
@@ -274,19 +249,11 @@ function renderMessage(m, i) {
 export function queuePage(ctx, vhost, name) {
   const info = h("div", { id: "queue-info" }, "Loading...");
   const range = () => ctx.range();
-  const rateHistory = createHistory(3600 * 1000);
-  const levelHistory = createHistory(3600 * 1000);
-  const queued = createChart({
-    id: "queue-chart-queued",
-    title: "Queued messages",
-    series: LEVEL_SERIES,
-  });
-  const rates = createChart({
-    id: "queue-chart-rates",
-    title: "Message rates",
-    unit: "/s",
-    series: RATE_SERIES.filter((x) => x.key !== "confirm"),
-  });
+  const histories = { rates: createHistory(3600 * 1000), levels: createHistory(3600 * 1000) };
+  const charts = createMessageCharts(
+    "queue-chart",
+    RATE_SERIES.filter((x) => x.key !== "confirm"),
+  );
 
   const consumers = createTable({
     id: "queue-consumers-table",
@@ -311,58 +278,10 @@ export function queuePage(ctx, vhost, name) {
   });
 
   const bindings = bindingsTable("queue-bindings-table", () => ctx.refreshNow());
-  const source = h("input", {
-    type: "text",
-    id: "binding-add-source",
-    list: "binding-add-sources",
-    autocomplete: "off",
-    required: true,
-  });
-  const sources = h("datalist", { id: "binding-add-sources" });
-  const routingKey = h("input", {
-    type: "text",
-    id: "binding-add-routing-key",
-    autocomplete: "off",
-  });
-  const bargs = createKeyValueRows("binding-add-args");
-  const bindSubmit = h(
-    "button",
-    { type: "submit", id: "binding-add-submit", class: "primary" },
-    "Bind",
-  );
-  const bindForm = h(
-    "form",
-    { class: "form", id: "binding-add-form" },
-    field("From exchange", source),
-    sources,
-    field("Routing key", routingKey),
-    h("div", { class: "field" }, h("label", null, "Arguments"), bargs.el),
-    h("div", { class: "actions" }, bindSubmit),
-  );
-  bindForm.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const x = source.value.trim();
-    if (!x) return;
-    let body;
-    try {
-      body = { routing_key: routingKey.value, arguments: bargs.read() };
-    } catch (err) {
-      flash(err.message, "error");
-      return;
-    }
-    bindSubmit.disabled = true;
-    try {
-      await api("POST", "/bindings/" + enc(vhost) + "/e/" + enc(x) + "/q/" + enc(name), body);
-      flash("Binding from '" + x + "' added.");
-      source.value = "";
-      routingKey.value = "";
-      bargs.reset();
-      await ctx.refreshNow();
-    } catch (err) {
-      flash("Could not add the binding: " + err.message, "error");
-    } finally {
-      bindSubmit.disabled = false;
-    }
+  const bindForm = createBindingForm(ctx, "binding-add", "source", {
+    label: "From exchange",
+    path: (x) => "/bindings/" + enc(vhost) + "/e/" + enc(x) + "/q/" + enc(name),
+    added: (x) => "Binding from '" + x + "' added.",
   });
 
   const publish = createPublishForm(
@@ -428,49 +347,36 @@ export function queuePage(ctx, vhost, name) {
     }
   });
 
-  const purge = h(
-    "button",
-    { type: "button", id: "queue-purge", class: "danger" },
-    "Purge messages",
-  );
-  purge.addEventListener("click", async () => {
-    if (!confirm("Purge every ready message of queue '" + name + "'?")) return;
-    try {
+  const purge = dangerButton("queue-purge", "Purge messages", {
+    question: "Purge every ready message of queue '" + name + "'?",
+    async run() {
       await api("DELETE", queuePath(vhost, name) + "/contents");
       flash("Queue '" + name + "' purged.");
       await ctx.refreshNow();
-    } catch (err) {
-      flash("Could not purge the queue: " + err.message, "error");
-    }
+    },
+    failure: "Could not purge the queue",
   });
-  const del = h("button", { type: "button", id: "queue-delete", class: "danger" }, "Delete queue");
-  del.addEventListener("click", async () => {
-    if (!confirm("Delete queue '" + name + "'?")) return;
-    try {
-      await api("DELETE", queuePath(vhost, name));
-      flash("Queue '" + name + "' deleted.");
-      ctx.navigate("#/queues");
-    } catch (err) {
-      flash("Could not delete the queue: " + err.message, "error");
-    }
+  const del = deleteButton(ctx, "queue-delete", "Delete queue", {
+    noun: "queue",
+    name,
+    path: queuePath(vhost, name),
+    back: "#/queues",
   });
 
   const el = h(
     "div",
     { class: "page page-queue" },
-    h(
-      "p",
-      { class: "crumbs" },
-      h("a", { href: "#/queues", class: "link" }, "Queues"),
-      " \u203a virtual host ",
-      h("strong", null, vhost),
-    ),
+    crumbs("#/queues", "Queues", vhost),
     h("h1", null, "Queue ", h("span", { class: "mono", id: "queue-name" }, name)),
     h(
       "div",
       { class: "columns" },
       section("Details", "queue-details", info),
-      section("Charts", "queue-charts", h("div", { class: "charts single" }, queued.el, rates.el)),
+      section(
+        "Charts",
+        "queue-charts",
+        h("div", { class: "charts single" }, charts.queued.el, charts.rates.el),
+      ),
     ),
     section("Consumers", "queue-consumers", consumers.el),
     section(
@@ -478,7 +384,7 @@ export function queuePage(ctx, vhost, name) {
       "queue-bindings",
       bindings.el,
       h("h3", null, "Add binding to this queue"),
-      bindForm,
+      bindForm.el,
     ),
     section(
       "Publish message",
@@ -499,27 +405,15 @@ export function queuePage(ctx, vhost, name) {
     el,
     async refresh() {
       const { age, incr } = range();
-      let q;
-      try {
-        q = await api(
-          "GET",
-          queuePath(vhost, name) + "?lengths_age=" + age + "&lengths_incr=" + incr +
-            "&msg_rates_age=" + age + "&msg_rates_incr=" + incr,
-        );
-      } catch (err) {
-        if (err.status === 404) {
-          clear(
-            info,
-            h(
-              "p",
-              { class: "note error" },
-              "Queue '" + name + "' does not exist in virtual host '" + vhost + "'.",
-            ),
-          );
-          return;
-        }
-        throw err;
-      }
+      const q = await fetchDetails(
+        info,
+        "Queue",
+        vhost,
+        name,
+        queuePath(vhost, name) + "?lengths_age=" + age + "&lengths_incr=" + incr +
+          "&msg_rates_age=" + age + "&msg_rates_incr=" + incr,
+      );
+      if (!q) return;
       const stats = q.message_stats || {};
       clear(
         info,
@@ -546,18 +440,9 @@ export function queuePage(ctx, vhost, name) {
         ]),
       );
       const now = Date.now();
-      const rateKeys = RATE_SERIES.map((x) => x.key);
-      const levelKeys = LEVEL_SERIES.map((x) => x.key);
-      rateHistory.addRates(now, stats, rateKeys);
-      levelHistory.addLevels(now, q, levelKeys);
-      rates.update(
-        hasSamples(stats, rateKeys) ? ratePointsFromSamples(stats, rateKeys) : rateHistory.points,
-        age * 1000,
-      );
-      queued.update(
-        hasSamples(q, levelKeys) ? levelPointsFromSamples(q, levelKeys) : levelHistory.points,
-        age * 1000,
-      );
+      histories.rates.addRates(now, stats, RATE_SERIES.map((x) => x.key));
+      histories.levels.addLevels(now, q, LEVEL_SERIES.map((x) => x.key));
+      charts.update(stats, q, histories, age * 1000);
       consumers.update(Array.isArray(q.consumer_details) ? q.consumer_details : []);
 
       const [all, exchanges] = await Promise.all([
@@ -570,7 +455,7 @@ export function queuePage(ctx, vhost, name) {
         ),
       );
       const names = (exchanges || []).map((x) => x.name).filter((n) => n !== "").sort();
-      clear(sources, names.map((n) => h("option", { value: n })));
+      clear(bindForm.suggestions, names.map((n) => h("option", { value: n })));
     },
   };
 }
