@@ -7,6 +7,7 @@ import { TopicTrie } from "./topic_trie.ts";
 import { headersMatch } from "./headers_match.ts";
 import type { Queue } from "./queue.ts";
 import type { Message } from "./message.ts";
+import { plainValue } from "../amqp/table.ts";
 import type { FieldTable } from "../amqp/table.ts";
 import { MessageStats } from "./stats.ts";
 
@@ -60,11 +61,18 @@ export class Exchange {
   /** Exchange-to-exchange bindings that have this exchange as destination (for deletion). */
   readonly inbound = new Set<Binding>();
 
+  /** The alternate exchange's name (argument `alternate-exchange`): unroutable messages go there. */
+  readonly alternate: string | undefined;
+
   constructor(
     readonly name: string,
     readonly type: ExchangeType,
     readonly options: ExchangeOptions,
-  ) {}
+  ) {
+    const ae = options.arguments["alternate-exchange"];
+    const name_ = ae === undefined ? undefined : plainValue(ae);
+    this.alternate = typeof name_ === "string" ? name_ : undefined;
+  }
 
   get durable(): boolean {
     return this.options.durable;

@@ -8,7 +8,8 @@ import type { MessageShape, Reviver } from "./ready_list.ts";
 
 const ignore = () => {};
 import type { Message, QueuedMessage } from "./message.ts";
-import type { FieldTable } from "../amqp/table.ts";
+import { plainValue } from "../amqp/table.ts";
+import type { FieldTable, FieldValue } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
 
@@ -61,7 +62,28 @@ export class Queue {
   private readonly reviver: Reviver = (id, segment, offset, length) =>
     this.persistence!.revive(id, segment, offset, length);
 
-  constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {}
+  /** x-max-length and x-max-length-bytes, over ready messages; Infinity when not set. */
+  readonly maxLength: number;
+  readonly maxLengthBytes: number;
+  /** A limit is set and x-overflow is drop-head (the default): enqueue drops the oldest. */
+  private readonly dropsHead: boolean;
+  /**
+   * A limit is set and x-overflow is reject-publish (or reject-publish-dlx, for now the same): a
+   * message that would take the queue past it is refused (see {@link wouldOverflow}).
+   */
+  readonly rejectsPublish: boolean;
+
+  constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {
+    const args = options.arguments;
+    this.maxLength = limitArgument(args["x-max-length"]);
+    this.maxLengthBytes = limitArgument(args["x-max-length-bytes"]);
+    const limited = this.maxLength !== Infinity || this.maxLengthBytes !== Infinity;
+    const overflow = args["x-overflow"] === undefined
+      ? "drop-head"
+      : plainValue(args["x-overflow"]);
+    this.dropsHead = limited && overflow === "drop-head";
+    this.rejectsPublish = limited && !this.dropsHead;
+  }
 
   /** Bytes of ready messages' bodies. */
   get readyBytes(): number {
@@ -102,6 +124,29 @@ export class Queue {
     this.stats.publish++;
     this.ready.push(msg, this.nextSeq++, false);
     if (this.consumers.length > 0) this.dispatch();
+    if (this.dropsHead) this.dropOverflow();
+  }
+
+  /**
+   * Whether one more message would take the ready messages past a length limit (RabbitMQ counts
+   * ready messages only). Checked before enqueue when {@link rejectsPublish}.
+   */
+  wouldOverflow(msg: Message): boolean {
+    return this.ready.length + 1 > this.maxLength ||
+      this.ready.bytes + msg.size > this.maxLengthBytes;
+  }
+
+  /** drop-head: drops the oldest ready messages until the queue is within its limits. */
+  private dropOverflow(): void {
+    const ready = this.ready;
+    if (ready.length <= this.maxLength && ready.bytes <= this.maxLengthBytes) return;
+    const p = this.persistence;
+    const onMessage = p ? (msg: Message) => msg.stored && p.settled(this, msg) : ignore;
+    const onPaged = p ? (id: number, segment: number) => p.settledPaged(this, id, segment) : ignore;
+    while (
+      (ready.length > this.maxLength || ready.bytes > this.maxLengthBytes) &&
+      ready.dropHead(onMessage, onPaged)
+    );
   }
 
   /** Puts a recovered message at the tail (start-up only: nothing is recorded). */
@@ -163,6 +208,8 @@ export class Queue {
       qm.redelivered = true;
       this.ready.insert(qm);
     }
+    // Requeued messages count against the limits too: RabbitMQ drops from the head after a requeue.
+    if (this.dropsHead) this.dropOverflow();
     this.dispatch();
   }
 
@@ -238,4 +285,9 @@ export class Queue {
     for (const c of consumers) c.cancelledByServer(this);
     return n;
   }
+}
+
+/** A length-limit argument's value (validated at declare); Infinity when absent. */
+function limitArgument(v: FieldValue | undefined): number {
+  return v === undefined ? Infinity : Number(plainValue(v));
 }

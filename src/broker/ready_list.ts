@@ -159,6 +159,31 @@ export class ReadyList {
     return qm;
   }
 
+  /**
+   * Removes the head message without making an object for it (overflow drop-head), reporting it
+   * as {@link clear} does; false when the list is empty.
+   */
+  dropHead(
+    onMessage: (msg: Message) => void,
+    onPaged: (id: number, segment: number) => void,
+  ): boolean {
+    const head = this.items.peek();
+    if (head === undefined) return false;
+    if (head instanceof PagedRun) {
+      const i = head.start++;
+      this.bytes -= head.lengths[i];
+      head.shapes[i] = undefined as unknown as MessageShape;
+      if (head.count === 0) this.items.shift();
+      onPaged(head.ids[i], head.segments[i]);
+    } else {
+      const qm = this.items.shift() as QueuedMessage;
+      this.bytes -= qm.msg.size;
+      onMessage(qm.msg);
+    }
+    this.count--;
+    return true;
+  }
+
   /** Puts a message back at its place by sequence number (requeue). */
   insert(qm: QueuedMessage): void {
     this.count++;

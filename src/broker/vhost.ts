@@ -57,6 +57,11 @@ const QUEUE_EQUIVALENCE_ARGS = [
   "x-single-active-consumer",
 ];
 
+/** {@link VHost.enqueue}: the message was recorded in the message store. */
+export const ENQUEUE_PERSISTED = 1;
+/** {@link VHost.enqueue}: a queue refused the message (x-overflow=reject-publish and full). */
+export const ENQUEUE_REJECTED = 2;
+
 export interface DeclareQueueRequest extends Omit<QueueOptions, "owner"> {
   name: string;
   passive: boolean;
@@ -362,17 +367,35 @@ export class VHost {
    * first recorded in the message store (once for all of them); returns whether it was.
    */
   enqueue(msg: Message, queues: Set<Queue>): boolean {
-    let persisted = false;
-    if (this.messages) {
-      let durable: Queue[] | undefined;
-      for (const q of queues) if (q.durableId) (durable ??= []).push(q);
-      if (durable && msg.persistent) {
-        this.messages.persist(msg, durable);
-        persisted = true;
-      }
+    return (this.enqueueRouted(msg, queues) & ENQUEUE_PERSISTED) !== 0;
+  }
+
+  /**
+   * {@link enqueue}, telling more: {@link ENQUEUE_PERSISTED} when the message was stored, plus
+   * {@link ENQUEUE_REJECTED} when a full queue refused it (x-overflow=reject-publish); the other
+   * queues still take it.
+   */
+  enqueueRouted(msg: Message, queues: Set<Queue>): number {
+    let result = 0;
+    let rejected: Queue[] | undefined;
+    let durable: Queue[] | undefined;
+    for (const q of queues) {
+      // A full queue with x-overflow=reject-publish refuses the message (and so never stores it).
+      if (q.rejectsPublish && q.wouldOverflow(msg)) {
+        (rejected ??= []).push(q);
+        result |= ENQUEUE_REJECTED;
+      } else if (q.durableId) (durable ??= []).push(q);
     }
-    for (const q of queues) q.enqueue(msg);
-    return persisted;
+    if (durable && this.messages && msg.persistent) {
+      this.messages.persist(msg, durable);
+      result |= ENQUEUE_PERSISTED;
+    }
+    if (rejected) {
+      for (const q of queues) if (!rejected.includes(q)) q.enqueue(msg);
+    } else {
+      for (const q of queues) q.enqueue(msg);
+    }
+    return result;
   }
 
   /**
@@ -386,7 +409,7 @@ export class VHost {
       return;
     }
     const dests = new Set<Destination>();
-    ex.route(msg, dests);
+    this.routeVia(ex, msg, dests);
     if (dests.size === 0) return;
     let visited: Set<Exchange> | undefined;
     for (const d of dests) {
@@ -396,10 +419,30 @@ export class VHost {
         visited ??= new Set([ex]);
         if (!visited.has(d)) {
           visited.add(d);
-          d.route(msg, dests); // Set iteration visits entries added during the loop
+          this.routeVia(d, msg, dests); // Set iteration visits entries added during the loop
         }
       }
     }
+  }
+
+  /**
+   * Adds what one exchange routes a message to. An exchange that routes it nowhere (no queue, no
+   * exchange) hands it to its alternate exchange, if that exists, as RabbitMQ does; the caller's
+   * visited set ends alternate-exchange cycles.
+   */
+  private routeVia(x: Exchange, msg: Message, dests: Set<Destination>): void {
+    const before = dests.size;
+    x.route(msg, dests);
+    const ae = x.alternate;
+    if (ae === undefined || dests.size > before) return;
+    if (before > 0) {
+      // Nothing new, but it may have routed to destinations already found: look exactly.
+      const own = new Set<Destination>();
+      x.route(msg, own);
+      if (own.size > 0) return;
+    }
+    const alt = this.exchanges.get(ae);
+    if (alt) dests.add(alt);
   }
 }
 
@@ -424,12 +467,26 @@ function checkArgs(what: string, names: string[], received: FieldTable, current:
   for (const arg of names) {
     const r = received[arg];
     const c = current[arg];
-    if (sameArg(r, c)) continue;
+    if (sameArg(r, c) || isDefaultEquivalent(arg, r, c)) continue;
     const detail = r !== undefined && c !== undefined
       ? `received '${plainValue(r)}' but current is '${plainValue(c)}'`
       : `received ${describeArg(r)} but current is ${describeArg(c)}`;
     throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: ${detail}`);
   }
+}
+
+/** Arguments whose absence means a value: `x-queue-type` absent is `classic`, as in RabbitMQ. */
+const ARGUMENT_DEFAULTS: Record<string, string> = { "x-queue-type": "classic" };
+
+function isDefaultEquivalent(
+  arg: string,
+  a: FieldValue | undefined,
+  b: FieldValue | undefined,
+): boolean {
+  const dflt = ARGUMENT_DEFAULTS[arg];
+  if (dflt === undefined) return false;
+  const value = (v: FieldValue | undefined) => v === undefined ? dflt : plainValue(v);
+  return value(a) === value(b);
 }
 
 /** Headers-exchange bindings must carry a valid x-match (406 otherwise). */

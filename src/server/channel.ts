@@ -20,6 +20,7 @@ import type { Consumer, Queue } from "../broker/queue.ts";
 import { internProperties, Message } from "../broker/message.ts";
 import type { QueuedMessage } from "../broker/message.ts";
 import { generatedConsumerTag } from "../broker/names.ts";
+import { ENQUEUE_PERSISTED, ENQUEUE_REJECTED } from "../broker/vhost.ts";
 import type { VHost } from "../broker/vhost.ts";
 import type { Connection } from "./connection.ts";
 import { MessageStats } from "../broker/stats.ts";
@@ -126,6 +127,8 @@ export class Channel {
   private confirmMode = false;
   private publishSeq = 0;
   private confirmedUpTo = 0;
+  /** Sequences of publishes a full queue refused (reject-publish), to be nacked, ascending. */
+  private readonly rejectedSeqs: number[] = [];
   /**
    * Persisted publishes waiting for an fsync, grouped by the fsync that will cover them, oldest
    * first (fsyncs complete in order). No confirm may pass the first group's first sequence.
@@ -646,10 +649,11 @@ export class Channel {
       this.tx.mandatory.push(p.mandatory);
       return;
     }
-    const persisted = this.route(msg, p.mandatory);
+    const routed = this.route(msg, p.mandatory);
     if (this.confirmMode) {
       this.publishSeq++;
-      if (persisted) this.awaitSync(this.publishSeq);
+      if (routed & ENQUEUE_REJECTED) this.rejectedSeqs.push(this.publishSeq);
+      if (routed & ENQUEUE_PERSISTED) this.awaitSync(this.publishSeq);
       this.conn.pendingConfirms.add(this);
       this.conn.scheduleFlush();
     }
@@ -669,8 +673,11 @@ export class Channel {
     });
   }
 
-  /** Routes a message to its queues; true when it was written to the message store. */
-  private route(msg: Message, mandatory: boolean): boolean {
+  /**
+   * Routes a message to its queues; returns {@link VHost.enqueueRouted}'s flags (written to the message
+   * store, refused by a full queue). An unroutable message is returned when mandatory.
+   */
+  private route(msg: Message, mandatory: boolean): number {
     // The exchange may have been deleted since basic.publish was read; that is a 404 too.
     const ex = this.vhost.exchange(msg.exchange);
     const queues = new Set<Queue>();
@@ -692,25 +699,45 @@ export class Channel {
         });
         this.writeContent(msg);
       }
-      return false;
+      return 0;
     }
     ex.stats.publishOut++;
     for (const q of queues) this.conn.fedQueues.add(q);
-    return this.vhost.enqueue(msg, queues);
+    return this.vhost.enqueueRouted(msg, queues);
   }
 
   /**
-   * Acks every publish that may be confirmed since the last call, as one basic.ack with
-   * multiple=true: all of them, except those still waiting for an fsync (and those after them).
+   * Confirms every publish that may be confirmed since the last call: all of them, except those
+   * still waiting for an fsync (and those after them). Acks go as one basic.ack with
+   * multiple=true; a publish a full queue refused gets its own basic.nack, in sequence order (the
+   * acks before it are sent first, so multiple=true never covers it).
    */
   writeConfirms(): void {
     if (this.closing) return;
     const upTo = this.syncGroups.length > 0 ? this.syncGroups[0].first - 1 : this.publishSeq;
     if (upTo <= this.confirmedUpTo) return;
-    const multiple = upTo - this.confirmedUpTo > 1;
-    this.stats.confirm += upTo - this.confirmedUpTo;
-    this.confirmedUpTo = upTo;
-    writeMethodFrame(this.conn.out, this.id, { id: spec.BASIC_ACK, deliveryTag: upTo, multiple });
+    const rejected = this.rejectedSeqs;
+    while (rejected.length > 0 && rejected[0] <= upTo) {
+      const seq = rejected.shift()!;
+      this.ackUpTo(seq - 1);
+      writeMethodFrame(this.conn.out, this.id, {
+        id: spec.BASIC_NACK,
+        deliveryTag: seq,
+        multiple: false,
+        requeue: false,
+      });
+      this.confirmedUpTo = seq;
+    }
+    this.ackUpTo(upTo);
+  }
+
+  /** One basic.ack for every publish after the last confirmed one, up to `seq`. */
+  private ackUpTo(seq: number): void {
+    if (seq <= this.confirmedUpTo) return;
+    const multiple = seq - this.confirmedUpTo > 1;
+    this.stats.confirm += seq - this.confirmedUpTo;
+    this.confirmedUpTo = seq;
+    writeMethodFrame(this.conn.out, this.id, { id: spec.BASIC_ACK, deliveryTag: seq, multiple });
   }
 
   private txCommit(): void {
@@ -719,7 +746,7 @@ export class Channel {
     this.tx = { publishes: [], mandatory: [], settles: [] };
     let persisted = false;
     tx.publishes.forEach((msg, i) => {
-      if (this.route(msg, tx.mandatory[i])) persisted = true;
+      if (this.route(msg, tx.mandatory[i]) & ENQUEUE_PERSISTED) persisted = true;
     });
     for (const s of tx.settles) {
       // Tags were checked when the ack arrived; one acked twice in a transaction is skipped.
