@@ -16,7 +16,7 @@ export const DATA_DIR_HELP =
   "  --data-dir DIR       data directory (default: $BROKER_DATA_DIR, else ./data)";
 
 export function resolveDataDir(flag: string | undefined): string {
-  return flag ?? Deno.env.get("BROKER_DATA_DIR") ?? DEFAULT_CONFIG.dataDir;
+  return flag ?? (Deno.env.get("BROKER_DATA_DIR") || DEFAULT_CONFIG.dataDir); // empty = unset
 }
 
 /**

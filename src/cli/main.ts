@@ -1,5 +1,5 @@
 /** The command-line entry: picks the subcommand and hands over to its module. */
-import { VERSION } from "../version.ts";
+import { VERSION, versionLine } from "../version.ts";
 import { serveCommand } from "./serve.ts";
 import { userCommand } from "./user.ts";
 import { vhostCommand } from "./vhost.ts";
@@ -43,7 +43,7 @@ export async function runCli(args: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === "-V" || name === "--version" || name === "version") {
-    console.log(`broker ${VERSION}`);
+    console.log(versionLine());
     return 0;
   }
   const cmd = COMMANDS.find((c) => c.name === name);
