@@ -81,9 +81,43 @@ export function internProperties(buf: Uint8Array, start: number, end: number): U
   return block;
 }
 
-/** A message's place in one queue: per-queue sequence (for requeue order) and redelivered flag. */
+/**
+ * A message's place in one queue: per-queue sequence (for requeue order), redelivered flag, and
+ * when it expires there (epoch ms; 0 when it does not: no x-message-ttl and no expiration).
+ */
 export interface QueuedMessage {
   msg: Message;
   seq: number;
   redelivered: boolean;
+  expires: number;
+}
+
+const EXPIRATION_FLAG = 1 << (15 - 7);
+
+/** Whether the raw property flags include expiration (checked without decoding the properties). */
+export const hasExpiration = (props: Uint8Array) =>
+  props.length >= 2 && (((props[0] << 8) | props[1]) & EXPIRATION_FLAG) !== 0;
+
+/**
+ * A per-message TTL from the expiration property, in ms, or why it is invalid in RabbitMQ's words
+ * (`no_integer`, `{leftover_string,"a"}`, `{value_negative,-1}`): a string then. RabbitMQ parses
+ * it as Erlang's string:to_integer does: an optional sign, then digits.
+ */
+export function parseExpiration(s: string): number | { error: string } {
+  const m = /^([+-]?[0-9]+)([^]*)$/.exec(s);
+  if (!m) return { error: "no_integer" };
+  if (m[2] !== "") return { error: `{leftover_string,"${m[2]}"}` };
+  const n = Number(m[1]);
+  if (n < 0) return { error: `{value_negative,${m[1]}}` };
+  if (!Number.isSafeInteger(n)) return { error: `{value_too_large,${m[1]}}` };
+  return n === 0 ? 0 : n; // "-0" is 0
+}
+
+/** A message's per-message TTL in ms; -1 when it has none (or an invalid one). */
+export function messageTtl(msg: Message): number {
+  if (!hasExpiration(msg.properties)) return -1;
+  const e = msg.props.expiration;
+  if (e === undefined) return -1;
+  const ttl = parseExpiration(e);
+  return typeof ttl === "number" ? ttl : -1;
 }

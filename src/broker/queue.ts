@@ -7,7 +7,9 @@ import { ReadyList } from "./ready_list.ts";
 import type { MessageShape, Reviver } from "./ready_list.ts";
 
 const ignore = () => {};
-import type { Message, QueuedMessage } from "./message.ts";
+import { hasExpiration, Message, messageTtl } from "./message.ts";
+import type { QueuedMessage } from "./message.ts";
+import type { DeathReason } from "./dead_letter.ts";
 import { plainValue } from "../amqp/table.ts";
 import type { FieldTable, FieldValue } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
@@ -16,6 +18,9 @@ import { MessageStats } from "./stats.ts";
 /** Backlog past which a queue with consumers pauses its publishers (see {@link Queue.congested}). */
 export const FLOW_MAX_READY = 20_000;
 export const FLOW_MAX_READY_BYTES = 32 * 1024 * 1024;
+
+/** setTimeout's longest delay; a later expiry is waited for in steps. */
+const MAX_TIMER_DELAY = 0x7fffffff;
 
 /** Someone receiving from a queue; implemented by the server's channel-side consumer. */
 export interface Consumer {
@@ -56,6 +61,25 @@ export class Queue {
   durableId = 0;
   persistence: MessagePersistence | undefined;
 
+  /**
+   * Set by the vhost on queues with x-dead-letter-exchange: publishes the dead-lettered copy of a
+   * message that left the queue for `reason`.
+   */
+  onDeadLetter: ((q: Queue, msg: Message, reason: DeathReason) => void) | undefined;
+
+  /** x-message-ttl in ms; -1 when not set. */
+  readonly messageTtl: number;
+  readonly deadLetterExchange: string | undefined;
+  readonly deadLetterRoutingKey: string | undefined;
+  /**
+   * Some ready message may expire (the queue has a TTL, or a message with an expiration came):
+   * only then are expiry times checked at the head and the expiry timer kept.
+   */
+  private expiring: boolean;
+  /** One timer per queue, for the head's expiry time ({@link expiryAt}; 0 when none is set). */
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  private expiryAt = 0;
+
   /** Called when the queue wants to be deleted (auto-delete after the last consumer). */
   onAutoDelete: ((q: Queue) => void) | undefined;
 
@@ -68,10 +92,12 @@ export class Queue {
   /** A limit is set and x-overflow is drop-head (the default): enqueue drops the oldest. */
   private readonly dropsHead: boolean;
   /**
-   * A limit is set and x-overflow is reject-publish (or reject-publish-dlx, for now the same): a
-   * message that would take the queue past it is refused (see {@link wouldOverflow}).
+   * A limit is set and x-overflow is reject-publish or reject-publish-dlx: a message that would
+   * take the queue past it is refused (see {@link wouldOverflow}).
    */
   readonly rejectsPublish: boolean;
+  /** reject-publish-dlx: a refused message is dead-lettered too (reason maxlen). */
+  readonly deadLettersRefused: boolean;
 
   constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {
     const args = options.arguments;
@@ -83,6 +109,25 @@ export class Queue {
       : plainValue(args["x-overflow"]);
     this.dropsHead = limited && overflow === "drop-head";
     this.rejectsPublish = limited && !this.dropsHead;
+    this.deadLettersRefused = this.rejectsPublish && overflow === "reject-publish-dlx";
+    const ttl = args["x-message-ttl"];
+    this.messageTtl = ttl === undefined ? -1 : Number(plainValue(ttl));
+    this.expiring = this.messageTtl >= 0;
+    const dlx = args["x-dead-letter-exchange"];
+    this.deadLetterExchange = typeof dlx === "string" ? dlx : undefined;
+    const dlrk = args["x-dead-letter-routing-key"];
+    this.deadLetterRoutingKey = typeof dlrk === "string" ? dlrk : undefined;
+  }
+
+  /**
+   * When a message entering now expires here: after the smaller of x-message-ttl and its own
+   * expiration; 0 when neither applies.
+   */
+  private expiryOf(msg: Message, now: number): number {
+    let ttl = this.messageTtl;
+    const own = messageTtl(msg);
+    if (own >= 0 && (ttl < 0 || own < ttl)) ttl = own;
+    return ttl < 0 ? 0 : now + ttl;
   }
 
   /** Bytes of ready messages' bodies. */
@@ -122,9 +167,22 @@ export class Queue {
   /** Adds a routed message at the tail and delivers what consumers can take. */
   enqueue(msg: Message): void {
     this.stats.publish++;
-    this.ready.push(msg, this.nextSeq++, false);
-    if (this.consumers.length > 0) this.dispatch();
+    let now = 0;
+    let expires = 0;
+    if (this.expiring || hasExpiration(msg.properties)) {
+      now = Date.now();
+      expires = this.expiryOf(msg, now);
+      if (expires !== 0) this.expiring = true;
+    }
+    const wasEmpty = this.ready.length === 0;
+    this.ready.push(msg, this.nextSeq++, false, expires);
+    // A message that finds a consumer waiting is delivered even with a TTL of 0 (as RabbitMQ).
+    if (this.consumers.length > 0) this.deliverReady(wasEmpty && now !== 0 ? now - 1 : now);
     if (this.dropsHead) this.dropOverflow();
+    if (this.expiring) {
+      this.expireHead(now);
+      this.scheduleExpiry();
+    }
   }
 
   /**
@@ -140,6 +198,12 @@ export class Queue {
   private dropOverflow(): void {
     const ready = this.ready;
     if (ready.length <= this.maxLength && ready.bytes <= this.maxLengthBytes) return;
+    if (this.onDeadLetter) {
+      while (ready.length > this.maxLength || ready.bytes > this.maxLengthBytes) {
+        this.deadLetter(ready.shift()!.msg, "maxlen");
+      }
+      return;
+    }
     const p = this.persistence;
     const onMessage = p ? (msg: Message) => msg.stored && p.settled(this, msg) : ignore;
     const onPaged = p ? (id: number, segment: number) => p.settledPaged(this, id, segment) : ignore;
@@ -149,9 +213,61 @@ export class Queue {
     );
   }
 
+  /**
+   * A message leaves the ready list for good without being delivered (expired, dropped by a
+   * length limit): dead-lettered if the queue has a dead-letter exchange, then settled.
+   */
+  private deadLetter(msg: Message, reason: DeathReason): void {
+    this.onDeadLetter?.(this, msg, reason);
+    if (this.persistence && msg.stored) this.persistence.settled(this, msg);
+  }
+
+  /** Drops (dead-letters) the expired messages at the head: expiry is checked only there. */
+  private expireHead(now: number): void {
+    const ready = this.ready;
+    for (;;) {
+      const at = ready.headExpires();
+      if (at === 0 || at > now) return;
+      this.deadLetter(ready.shift()!.msg, "expired");
+    }
+  }
+
+  /** Keeps the queue's one expiry timer set for the head's expiry time. */
+  private scheduleExpiry(): void {
+    const at = this.deleted ? 0 : this.ready.headExpires();
+    if (at === this.expiryAt) return;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryAt = at;
+    if (at === 0) return;
+    const delay = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_DELAY);
+    const timer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expiryAt = 0;
+      this.expireHead(Date.now());
+      if (this.consumers.length > 0) this.dispatch();
+      this.scheduleExpiry();
+    }, delay);
+    Deno.unrefTimer(timer);
+    this.expiryTimer = timer;
+  }
+
+  /** When a recovered message expires: its TTL counts again from the restart. */
+  private restoredExpiry(ttlOf: () => number): number {
+    if (!this.expiring && this.messageTtl < 0) return 0;
+    const now = Date.now();
+    let ttl = this.messageTtl;
+    const own = ttlOf();
+    if (own >= 0 && (ttl < 0 || own < ttl)) ttl = own;
+    return ttl < 0 ? 0 : now + ttl;
+  }
+
   /** Puts a recovered message at the tail (start-up only: nothing is recorded). */
   restore(msg: Message, redelivered: boolean): void {
-    this.ready.push(msg, this.nextSeq++, redelivered);
+    if (hasExpiration(msg.properties)) this.expiring = true;
+    const expires = this.restoredExpiry(() => messageTtl(msg));
+    this.ready.push(msg, this.nextSeq++, redelivered, expires);
+    if (expires !== 0) this.scheduleExpiry();
   }
 
   /** Puts a recovered, paged-out message at the tail without making an object for it. */
@@ -162,17 +278,24 @@ export class Queue {
     redelivered: boolean,
   ): void {
     if (!this.persistence) throw new Error("restorePaged needs a message store");
-    this.ready.pushPaged(shape, stored, size, this.nextSeq++, redelivered);
+    if (hasExpiration(shape.properties)) this.expiring = true;
+    const expires = this.restoredExpiry(() =>
+      messageTtl(new Message(shape.exchange, shape.routingKey, shape.properties, null))
+    );
+    this.ready.pushPaged(shape, stored, size, this.nextSeq++, redelivered, expires);
+    if (expires !== 0) this.scheduleExpiry();
   }
 
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
+    if (this.expiring) this.expireHead(Date.now());
     const qm = this.ready.shift();
     if (qm) {
       if (noAck) this.stats.getNoAck++;
       else this.stats.get++;
       this.handedOut(qm, noAck);
     }
+    if (this.expiring) this.scheduleExpiry();
     return qm;
   }
 
@@ -194,6 +317,15 @@ export class Queue {
   }
 
   /**
+   * An unacked message was rejected without requeue (reject, nack): dead-lettered if the queue
+   * has a dead-letter exchange (before it is settled, so its body is still there), then settled.
+   */
+  reject(qm: QueuedMessage): void {
+    if (this.onDeadLetter && !this.deleted) this.onDeadLetter(this, qm.msg, "rejected");
+    this.settle(qm);
+  }
+
+  /**
    * Puts unacked messages back where they were (by sequence), marked redelivered. Callers pass
    * them in any order; they are inserted highest sequence first so each lands at the front.
    */
@@ -211,15 +343,22 @@ export class Queue {
     // Requeued messages count against the limits too: RabbitMQ drops from the head after a requeue.
     if (this.dropsHead) this.dropOverflow();
     this.dispatch();
+    if (this.expiring) {
+      this.expireHead(Date.now());
+      this.scheduleExpiry();
+    }
   }
 
   purge(): number {
     const p = this.persistence;
-    if (!p) return this.ready.clear(ignore, ignore);
-    return this.ready.clear(
-      (msg) => msg.stored && p.settled(this, msg),
-      (id, segment) => p.settledPaged(this, id, segment),
-    );
+    const n = p
+      ? this.ready.clear(
+        (msg) => msg.stored && p.settled(this, msg),
+        (id, segment) => p.settledPaged(this, id, segment),
+      )
+      : this.ready.clear(ignore, ignore);
+    if (this.expiring) this.scheduleExpiry();
+    return n;
   }
 
   addConsumer(c: Consumer): void {
@@ -245,11 +384,25 @@ export class Queue {
 
   /** Round-robin delivery of ready messages to consumers that have credit. */
   dispatch(): void {
+    if (!this.expiring) return this.deliverReady(0);
+    this.deliverReady(Date.now());
+    this.scheduleExpiry();
+  }
+
+  /**
+   * {@link dispatch}; `now` (when not 0) is the time expired heads are dropped at before each
+   * delivery.
+   */
+  private deliverReady(now: number): void {
     if (this.dispatching || this.deleted) return;
     this.dispatching = true;
     try {
       const consumers = this.consumers;
       while (this.ready.length > 0 && consumers.length > 0) {
+        if (now !== 0) {
+          this.expireHead(now);
+          if (this.ready.length === 0) break;
+        }
         let chosen: Consumer | undefined;
         for (let tried = 0; tried < consumers.length; tried++) {
           if (this.rrIndex >= consumers.length) this.rrIndex = 0;
@@ -274,6 +427,8 @@ export class Queue {
   /** Marks the queue deleted and tells its consumers; returns the ready count it dropped. */
   markDeleted(): number {
     this.deleted = true;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     const p = this.persistence;
     const stored: Message[] = [];
     const n = this.ready.clear(

@@ -5,6 +5,8 @@
  * reach the head. That is what lets a durable queue hold millions of messages in little memory.
  *
  * Sequence numbers order the queue; a run holds consecutive ones, so it stores only its first.
+ * Expiry times (TTL) are kept only by queues that have them: a run gets its expiry column when the
+ * first message with one joins it.
  */
 import { Deque } from "./deque.ts";
 import { Message } from "./message.ts";
@@ -36,6 +38,8 @@ class PagedRun {
   readonly offsets = new Uint32Array(RUN_SIZE);
   readonly lengths = new Uint32Array(RUN_SIZE);
   readonly redelivered = new Uint8Array(RUN_SIZE);
+  /** Expiry times (epoch ms, 0 for none); allocated for the first message that has one. */
+  expires: Float64Array | undefined;
   readonly shapes: MessageShape[] = [];
 
   constructor(readonly firstSeq: number) {}
@@ -97,15 +101,15 @@ export class ReadyList {
   }
 
   /** Appends a message; a stored one whose body is paged out goes into a compact run. */
-  push(msg: Message, seq: number, redelivered: boolean): void {
+  push(msg: Message, seq: number, redelivered: boolean, expires: number): void {
     const stored = msg.stored;
     if (!stored || msg.resident || !this.revive()) {
       this.count++;
       this.bytes += msg.size;
-      this.items.push({ msg, seq, redelivered });
+      this.items.push({ msg, seq, redelivered, expires });
       return;
     }
-    this.pushPaged(shapeOf(msg), stored, msg.size, seq, redelivered);
+    this.pushPaged(shapeOf(msg), stored, msg.size, seq, redelivered, expires);
   }
 
   /** Appends a paged-out stored message without an object for it (recovery). */
@@ -115,6 +119,7 @@ export class ReadyList {
     size: number,
     seq: number,
     redelivered: boolean,
+    expires: number,
   ): void {
     this.count++;
     this.bytes += size;
@@ -130,6 +135,15 @@ export class ReadyList {
     run.lengths[i] = size;
     run.redelivered[i] = redelivered ? 1 : 0;
     run.shapes[i] = shape;
+    if (expires !== 0) (run.expires ??= new Float64Array(RUN_SIZE))[i] = expires;
+  }
+
+  /** When the head message expires (epoch ms); 0 when it does not, or the list is empty. */
+  headExpires(): number {
+    const head = this.items.peek();
+    if (head === undefined) return 0;
+    if (head instanceof PagedRun) return head.expires ? head.expires[head.start] : 0;
+    return head.expires;
   }
 
   /** Removes and returns the head message (rebuilt as an object if it was paged out). */
@@ -149,7 +163,12 @@ export class ReadyList {
       );
       msg.stored = this.revive()!(head.ids[i], head.segments[i], head.offsets[i], head.lengths[i]);
       head.shapes[i] = undefined as unknown as MessageShape;
-      qm = { msg, seq: head.firstSeq + i, redelivered: head.redelivered[i] === 1 };
+      qm = {
+        msg,
+        seq: head.firstSeq + i,
+        redelivered: head.redelivered[i] === 1,
+        expires: head.expires ? head.expires[i] : 0,
+      };
       if (head.count === 0) this.items.shift();
     } else {
       qm = this.items.shift() as QueuedMessage;

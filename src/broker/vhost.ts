@@ -21,6 +21,8 @@ import {
 } from "./arguments.ts";
 import type { Binding, Destination, ExchangeOptions } from "./exchange.ts";
 import type { Message } from "./message.ts";
+import { deadLetterCopy, isDeathCycle } from "./dead_letter.ts";
+import type { DeathReason } from "./dead_letter.ts";
 import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { generatedQueueName } from "./names.ts";
@@ -259,6 +261,9 @@ export class VHost {
   /** Registers a queue; a durable one is stored first (and gets its message-store id). */
   addQueue(q: Queue, durableId = 0): void {
     q.onAutoDelete = (queue) => this.removeQueue(queue);
+    if (q.deadLetterExchange !== undefined) {
+      q.onDeadLetter = (queue, msg, reason) => this.deadLetter(queue, msg, reason);
+    }
     if (q.durable && !q.exclusive) {
       q.durableId = durableId || (this.persistence?.queueDeclared(q) ?? 0);
       if (q.durableId) q.persistence = this.messages;
@@ -392,10 +397,30 @@ export class VHost {
     }
     if (rejected) {
       for (const q of queues) if (!rejected.includes(q)) q.enqueue(msg);
+      // reject-publish-dlx: the refused message is dead-lettered as if dropped for its length.
+      for (const q of rejected) if (q.deadLettersRefused) q.onDeadLetter?.(q, msg, "maxlen");
     } else {
       for (const q of queues) q.enqueue(msg);
     }
     return result;
+  }
+
+  /**
+   * Publishes the dead-lettered copy of a message that left `q` for `reason` to q's dead-letter
+   * exchange (a missing one drops it, as RabbitMQ does). Queues the copy already died in, with no
+   * rejection since, are left out: that is a dead-letter cycle (not checked for rejections).
+   */
+  deadLetter(q: Queue, msg: Message, reason: DeathReason): void {
+    const ex = this.exchanges.get(q.deadLetterExchange!);
+    if (!ex) return;
+    const copy = deadLetterCopy(msg, reason, q.name, ex.name, q.deadLetterRoutingKey, Date.now());
+    const queues = new Set<Queue>();
+    this.route(ex, copy, queues);
+    if (reason !== "rejected" && queues.size > 0) {
+      const deaths = copy.headers?.["x-death"];
+      for (const target of queues) if (isDeathCycle(target.name, deaths)) queues.delete(target);
+    }
+    if (queues.size > 0) this.enqueueRouted(copy, queues);
   }
 
   /**

@@ -17,7 +17,7 @@ import { writeBodyFrames, writeHeaderFrame, writeMethodFrame } from "../amqp/fra
 import * as spec from "../amqp/spec.ts";
 import type { Method } from "../amqp/spec.ts";
 import type { Consumer, Queue } from "../broker/queue.ts";
-import { internProperties, Message } from "../broker/message.ts";
+import { hasExpiration, internProperties, Message, parseExpiration } from "../broker/message.ts";
 import type { QueuedMessage } from "../broker/message.ts";
 import { generatedConsumerTag } from "../broker/names.ts";
 import { ENQUEUE_PERSISTED, ENQUEUE_REJECTED } from "../broker/vhost.ts";
@@ -597,6 +597,8 @@ export class Channel {
         let list = byQueue.get(u.queue);
         if (!list) byQueue.set(u.queue, list = []);
         list.push(u.qm);
+      } else if (how === "drop") {
+        u.queue.reject(u.qm);
       } else {
         u.queue.settle(u.qm);
       }
@@ -642,6 +644,13 @@ export class Channel {
         throw preconditionFailed(
           `user_id property set to '${userId}' but authenticated user was '${this.conn.user?.name}'`,
         );
+      }
+    }
+    if (hasExpiration(msg.properties)) {
+      const expiration = msg.props.expiration;
+      const ttl = expiration === undefined ? 0 : parseExpiration(expiration);
+      if (typeof ttl !== "number") {
+        throw preconditionFailed(`invalid expiration '${expiration}': ${ttl.error}`);
       }
     }
     if (this.tx) {
