@@ -138,3 +138,19 @@ export function validateQueueArguments(args: FieldTable, what: string): void {
 
 export const validateExchangeArguments = (args: FieldTable, what: string) =>
   validate(EXCHANGE_CHECKS, args, what);
+
+/**
+ * A consumer's priority from basic.consume's arguments (x-priority; 0 when absent): 406 for a
+ * value that is not an integer, worded as RabbitMQ words it; `what` names the queue.
+ */
+export function consumerPriority(args: FieldTable, what: string): number {
+  const v = args["x-priority"];
+  if (v === undefined) return 0;
+  const type = argumentTypeName(v);
+  if (!INTEGER_TYPES.has(type)) {
+    throw preconditionFailed(
+      `invalid arg 'x-priority' for ${what}: "expected integer, got ${type}"`,
+    );
+  }
+  return Number(plainValue(v));
+}

@@ -3,8 +3,8 @@
  * each consumer's credit (prefetch). Unacked messages live in the channel that received them; the
  * queue only counts them and takes them back on requeue, in their original order.
  */
-import { ReadyList } from "./ready_list.ts";
-import type { MessageShape, Reviver } from "./ready_list.ts";
+import { PriorityReadyList, ReadyList } from "./ready_list.ts";
+import type { MessageShape, Ready, Reviver } from "./ready_list.ts";
 
 const ignore = () => {};
 import { hasExpiration, Message, messageTtl } from "./message.ts";
@@ -14,6 +14,8 @@ import { plainValue } from "../amqp/table.ts";
 import type { FieldTable, FieldValue } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
+import { consumerPriority } from "./arguments.ts";
+import { inVhost } from "../amqp/errors.ts";
 
 /** Backlog past which a queue with consumers pauses its publishers (see {@link Queue.congested}). */
 export const FLOW_MAX_READY = 20_000;
@@ -27,6 +29,11 @@ export interface Consumer {
   readonly tag: string;
   readonly noAck: boolean;
   readonly exclusive: boolean;
+  /**
+   * The consumer's priority (basic.consume argument x-priority; 0 when absent): messages go to the
+   * highest-priority consumers with credit, round-robin among equals.
+   */
+  readonly priority?: number;
   /** True while the consumer has credit (prefetch, flow, socket) for one more message. */
   canDeliver(): boolean;
   /** Hands over one message; the queue has already removed it from its ready list. */
@@ -46,8 +53,23 @@ export interface QueueOptions {
 
 export class Queue {
   /** Ready messages; paged-out persisted ones are kept compactly (see ReadyList). */
-  private readonly ready = new ReadyList(() => this.persistence && this.reviver);
+  private readonly ready: Ready;
+  /** Consumers in subscription order. */
   readonly consumers: Consumer[] = [];
+  /**
+   * While some consumer has a non-zero priority: the consumers by priority, highest first; the one
+   * last delivered to moves to the end of its priority's group (round-robin among equals).
+   */
+  private ranked: Consumer[] | undefined;
+  /** x-single-active-consumer: only the first consumer (in subscription order) receives. */
+  readonly singleActiveConsumer: boolean;
+  /** x-expires in ms (0 when not set): the queue is deleted after being unused this long. */
+  readonly expires: number;
+  /** When the current x-expires lease ends (epoch ms); its one timer is {@link leaseTimer}. */
+  private leaseEnd = 0;
+  private leaseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Called when the x-expires lease ran out: the vhost deletes the queue. */
+  onExpired: ((q: Queue) => void) | undefined;
   readonly stats = new MessageStats();
   unackedCount = 0;
   /** Auto-delete applies only once the queue has had a consumer. */
@@ -101,6 +123,15 @@ export class Queue {
 
   constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {
     const args = options.arguments;
+    const revive = () => this.persistence && this.reviver;
+    const maxPriority = args["x-max-priority"] === undefined
+      ? 0
+      : Number(plainValue(args["x-max-priority"]));
+    this.ready = maxPriority > 0
+      ? new PriorityReadyList(maxPriority, revive)
+      : new ReadyList(revive);
+    this.singleActiveConsumer = args["x-single-active-consumer"] === true;
+    this.expires = args["x-expires"] === undefined ? 0 : Number(plainValue(args["x-expires"]));
     this.maxLength = limitArgument(args["x-max-length"]);
     this.maxLengthBytes = limitArgument(args["x-max-length-bytes"]);
     const limited = this.maxLength !== Infinity || this.maxLengthBytes !== Infinity;
@@ -226,9 +257,9 @@ export class Queue {
   private expireHead(now: number): void {
     const ready = this.ready;
     for (;;) {
-      const at = ready.headExpires();
-      if (at === 0 || at > now) return;
-      this.deadLetter(ready.shift()!.msg, "expired");
+      const qm = ready.shiftExpired(now);
+      if (!qm) return;
+      this.deadLetter(qm.msg, "expired");
     }
   }
 
@@ -288,6 +319,7 @@ export class Queue {
 
   /** Takes the head message for basic.get; the caller tracks it as unacked unless no-ack. */
   get(noAck: boolean): QueuedMessage | undefined {
+    if (this.expires !== 0) this.renewLease();
     if (this.expiring) this.expireHead(Date.now());
     const qm = this.ready.shift();
     if (qm) {
@@ -364,7 +396,70 @@ export class Queue {
   addConsumer(c: Consumer): void {
     this.consumers.push(c);
     this.hadConsumer = true;
+    this.leaseEnd = 0; // in use while it has consumers (see renewLease)
+    if (this.ranked || (c.priority ?? 0) !== 0) this.rank();
     this.dispatch();
+  }
+
+  /** Rebuilds {@link ranked}: by priority, subscription order among equals; none if all are 0. */
+  private rank(): void {
+    const consumers = this.consumers;
+    this.ranked = consumers.some((c) => (c.priority ?? 0) !== 0)
+      ? [...consumers].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
+      : undefined;
+  }
+
+  /**
+   * The consumer with credit of the highest priority that has one, round-robin among equals; the
+   * chosen one moves to the end of its group.
+   */
+  private pickRanked(ranked: Consumer[]): Consumer | undefined {
+    for (let start = 0; start < ranked.length;) {
+      const priority = ranked[start].priority ?? 0;
+      let end = start + 1;
+      while (end < ranked.length && (ranked[end].priority ?? 0) === priority) end++;
+      for (let i = start; i < end; i++) {
+        const c = ranked[i];
+        if (!c.canDeliver()) continue;
+        ranked.copyWithin(i, i + 1, end);
+        ranked[end - 1] = c;
+        return c;
+      }
+      start = end;
+    }
+    return undefined;
+  }
+
+  /** The priority a consumer of this queue asks for in basic.consume's arguments (406 if bad). */
+  consumerPriority(args: FieldTable): number {
+    return consumerPriority(args, inVhost("queue", this.name, this.vhost));
+  }
+
+  /**
+   * x-expires: the queue was used (declared, consumed from, basic.get), so its lease starts over.
+   * While it has consumers it is in use and no lease runs.
+   */
+  renewLease(): void {
+    if (this.expires === 0 || this.deleted) return;
+    if (this.consumers.length > 0) {
+      this.leaseEnd = 0;
+      return;
+    }
+    this.leaseEnd = Date.now() + this.expires;
+    if (this.leaseTimer === undefined) this.armLease(this.expires);
+  }
+
+  /** Sets the one lease timer; when it fires early (renewed meanwhile) it waits for the rest. */
+  private armLease(delay: number): void {
+    const timer = setTimeout(() => {
+      this.leaseTimer = undefined;
+      if (this.leaseEnd === 0 || this.deleted) return;
+      const left = this.leaseEnd - Date.now();
+      if (left > 0) return this.armLease(left);
+      this.onExpired?.(this);
+    }, Math.min(delay, MAX_TIMER_DELAY));
+    Deno.unrefTimer(timer);
+    this.leaseTimer = timer;
   }
 
   hasExclusiveConsumer(): boolean {
@@ -377,8 +472,14 @@ export class Queue {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.rrIndex > i) this.rrIndex--;
-    if (this.consumers.length === 0 && this.options.autoDelete && this.onAutoDelete) {
-      this.onAutoDelete(this);
+    if (this.ranked) this.rank();
+    if (this.consumers.length === 0) {
+      if (this.options.autoDelete && this.onAutoDelete) return this.onAutoDelete(this);
+      if (this.expires !== 0) this.renewLease();
+    } else if (this.singleActiveConsumer && i === 0) {
+      // The next consumer takes over, once a closing channel has requeued what the active one
+      // held (it removes its consumers first), so that it gets those first.
+      queueMicrotask(() => this.dispatch());
     }
   }
 
@@ -404,12 +505,18 @@ export class Queue {
           if (this.ready.length === 0) break;
         }
         let chosen: Consumer | undefined;
-        for (let tried = 0; tried < consumers.length; tried++) {
-          if (this.rrIndex >= consumers.length) this.rrIndex = 0;
-          const c = consumers[this.rrIndex++];
-          if (c.canDeliver()) {
-            chosen = c;
-            break;
+        if (this.singleActiveConsumer) {
+          if (consumers[0].canDeliver()) chosen = consumers[0];
+        } else if (this.ranked) {
+          chosen = this.pickRanked(this.ranked);
+        } else {
+          for (let tried = 0; tried < consumers.length; tried++) {
+            if (this.rrIndex >= consumers.length) this.rrIndex = 0;
+            const c = consumers[this.rrIndex++];
+            if (c.canDeliver()) {
+              chosen = c;
+              break;
+            }
           }
         }
         if (!chosen) break;
@@ -429,6 +536,8 @@ export class Queue {
     this.deleted = true;
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
+    if (this.leaseTimer !== undefined) clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
     const p = this.persistence;
     const stored: Message[] = [];
     const n = this.ready.clear(

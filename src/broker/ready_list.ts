@@ -88,7 +88,36 @@ export function shapeOf(
   return shape;
 }
 
-export class ReadyList {
+/** What a queue needs of its ready messages: {@link ReadyList}, or {@link PriorityReadyList}. */
+export interface Ready {
+  readonly length: number;
+  readonly bytes: number;
+  push(msg: Message, seq: number, redelivered: boolean, expires: number): void;
+  pushPaged(
+    shape: MessageShape,
+    stored: { id: number; segment: number; offset: number },
+    size: number,
+    seq: number,
+    redelivered: boolean,
+    expires: number,
+  ): void;
+  /** The earliest expiry time among the heads (epoch ms); 0 when none expires. */
+  headExpires(): number;
+  /** Removes and returns a head message that expires at or before `now`. */
+  shiftExpired(now: number): QueuedMessage | undefined;
+  shift(): QueuedMessage | undefined;
+  dropHead(
+    onMessage: (msg: Message) => void,
+    onPaged: (id: number, segment: number) => void,
+  ): boolean;
+  insert(qm: QueuedMessage): void;
+  clear(
+    onMessage: (msg: Message) => void,
+    onPaged: (id: number, segment: number) => void,
+  ): number;
+}
+
+export class ReadyList implements Ready {
   private readonly items = new Deque<Item>();
   private count = 0;
   /** Bytes of the ready messages' bodies (in memory or not). */
@@ -144,6 +173,12 @@ export class ReadyList {
     if (head === undefined) return 0;
     if (head instanceof PagedRun) return head.expires ? head.expires[head.start] : 0;
     return head.expires;
+  }
+
+  /** Removes and returns the head message if it expires at or before `now`. */
+  shiftExpired(now: number): QueuedMessage | undefined {
+    const at = this.headExpires();
+    return at === 0 || at > now ? undefined : this.shift();
   }
 
   /** Removes and returns the head message (rebuilt as an object if it was paged out). */
@@ -225,6 +260,150 @@ export class ReadyList {
       } else onMessage(item.msg);
     }
     this.items.clear();
+    this.count = 0;
+    this.bytes = 0;
+    return n;
+  }
+}
+
+const PRIORITY_FLAG = 1 << (15 - 4);
+
+/** A message's priority property (0 when absent), read from its raw property bytes. */
+function priorityOf(props: Uint8Array, decode: () => number | undefined): number {
+  if (props.length < 2 || (((props[0] << 8) | props[1]) & PRIORITY_FLAG) === 0) return 0;
+  return decode() ?? 0;
+}
+
+/**
+ * The ready messages of a priority queue (x-max-priority): one {@link ReadyList} per priority
+ * that has been used, so paged runs work within each. The highest priority is served first, FIFO
+ * within a priority; a message without a priority counts as 0, one above the maximum as the
+ * maximum. Each level numbers its messages itself, so a level's paged runs stay consecutive; a
+ * requeued message goes back to its place within its own level.
+ */
+export class PriorityReadyList implements Ready {
+  /** Levels by priority (sparse: made on first use). */
+  private readonly levels: (ReadyList | undefined)[] = [];
+  /** The levels made so far, highest priority first. */
+  private readonly order: ReadyList[] = [];
+  /** Each level's next sequence number. */
+  private readonly nextSeq = new Map<ReadyList, number>();
+  private count = 0;
+  bytes = 0;
+
+  constructor(readonly maxPriority: number, private readonly revive: () => Reviver | undefined) {}
+
+  get length(): number {
+    return this.count;
+  }
+
+  private level(priority: number): ReadyList {
+    const p = Math.min(priority, this.maxPriority);
+    let level = this.levels[p];
+    if (!level) {
+      level = new ReadyList(this.revive);
+      this.levels[p] = level;
+      this.nextSeq.set(level, 1);
+      this.order.length = 0;
+      for (let i = this.maxPriority; i >= 0; i--) {
+        const l = this.levels[i];
+        if (l) this.order.push(l);
+      }
+    }
+    return level;
+  }
+
+  private seqIn(level: ReadyList): number {
+    const seq = this.nextSeq.get(level)!;
+    this.nextSeq.set(level, seq + 1);
+    return seq;
+  }
+
+  /** The highest-priority level that holds messages. */
+  private top(): ReadyList | undefined {
+    for (const level of this.order) if (level.length > 0) return level;
+    return undefined;
+  }
+
+  push(msg: Message, _seq: number, redelivered: boolean, expires: number): void {
+    const level = this.level(priorityOf(msg.properties, () => msg.props.priority));
+    level.push(msg, this.seqIn(level), redelivered, expires);
+    this.count++;
+    this.bytes += msg.size;
+  }
+
+  pushPaged(
+    shape: MessageShape,
+    stored: { id: number; segment: number; offset: number },
+    size: number,
+    _seq: number,
+    redelivered: boolean,
+    expires: number,
+  ): void {
+    const priority = priorityOf(
+      shape.properties,
+      () => new Message(shape.exchange, shape.routingKey, shape.properties, null).props.priority,
+    );
+    const level = this.level(priority);
+    level.pushPaged(shape, stored, size, this.seqIn(level), redelivered, expires);
+    this.count++;
+    this.bytes += size;
+  }
+
+  headExpires(): number {
+    let min = 0;
+    for (const level of this.order) {
+      const at = level.headExpires();
+      if (at !== 0 && (min === 0 || at < min)) min = at;
+    }
+    return min;
+  }
+
+  shiftExpired(now: number): QueuedMessage | undefined {
+    for (const level of this.order) {
+      const qm = level.shiftExpired(now);
+      if (qm) return this.took(qm);
+    }
+    return undefined;
+  }
+
+  private took(qm: QueuedMessage): QueuedMessage {
+    this.count--;
+    this.bytes -= qm.msg.size;
+    return qm;
+  }
+
+  shift(): QueuedMessage | undefined {
+    const qm = this.top()?.shift();
+    return qm && this.took(qm);
+  }
+
+  /** Drops the head of the highest priority, as RabbitMQ's priority queue does (drop-head). */
+  dropHead(
+    onMessage: (msg: Message) => void,
+    onPaged: (id: number, segment: number) => void,
+  ): boolean {
+    const level = this.top();
+    if (!level) return false;
+    const bytes = level.bytes;
+    level.dropHead(onMessage, onPaged);
+    this.count--;
+    this.bytes -= bytes - level.bytes;
+    return true;
+  }
+
+  insert(qm: QueuedMessage): void {
+    this.level(priorityOf(qm.msg.properties, () => qm.msg.props.priority)).insert(qm);
+    this.count++;
+    this.bytes += qm.msg.size;
+  }
+
+  clear(
+    onMessage: (msg: Message) => void,
+    onPaged: (id: number, segment: number) => void,
+  ): number {
+    for (const level of this.order) level.clear(onMessage, onPaged);
+    const n = this.count;
     this.count = 0;
     this.bytes = 0;
     return n;

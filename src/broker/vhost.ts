@@ -234,7 +234,9 @@ export class VHost {
   declareQueue(req: DeclareQueueRequest, owner: unknown): Queue {
     if (req.passive) {
       if (req.name === "") throw notFound(`no ${this.queueText(req.name)}`);
-      return this.queue(req.name, owner);
+      const q = this.queue(req.name, owner);
+      q.renewLease(); // a passive declare is a use too (x-expires), as in RabbitMQ
+      return q;
     }
     const name = req.name === "" ? this.newQueueName() : req.name;
     this.checkQueueName(name, req.serverNamed || req.name === "");
@@ -243,6 +245,7 @@ export class VHost {
       this.checkExclusive(existing, owner);
       if (existing.exclusive !== req.exclusive) throw this.locked(existing);
       this.checkQueueEquivalence(existing, req);
+      existing.renewLease();
       return existing;
     }
     // Arguments are validated when a queue is made; a redeclare is compared instead (as RabbitMQ).
@@ -261,6 +264,10 @@ export class VHost {
   /** Registers a queue; a durable one is stored first (and gets its message-store id). */
   addQueue(q: Queue, durableId = 0): void {
     q.onAutoDelete = (queue) => this.removeQueue(queue);
+    if (q.expires !== 0) {
+      q.onExpired = (queue) => this.removeQueue(queue);
+      q.renewLease();
+    }
     if (q.deadLetterExchange !== undefined) {
       q.onDeadLetter = (queue, msg, reason) => this.deadLetter(queue, msg, reason);
     }

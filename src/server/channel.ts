@@ -23,6 +23,17 @@ import { generatedConsumerTag } from "../broker/names.ts";
 import { ENQUEUE_PERSISTED, ENQUEUE_REJECTED } from "../broker/vhost.ts";
 import type { VHost } from "../broker/vhost.ts";
 import type { Connection } from "./connection.ts";
+import {
+  deliverReply,
+  hasReplyTo,
+  isReplyKey,
+  isReplyQueue,
+  REPLY_QUEUE,
+  rewriteReplyTo,
+  startReplyConsumer,
+  stopReplyConsumer,
+} from "./direct_reply_to.ts";
+import type { ReplyConsumer } from "./direct_reply_to.ts";
 import { MessageStats } from "../broker/stats.ts";
 import { resourceName, resourceRefused } from "../auth/permissions.ts";
 import type { AccessKind, ResourceType } from "../auth/permissions.ts";
@@ -89,6 +100,7 @@ export class ChannelConsumer implements Consumer {
     readonly noAck: boolean,
     readonly exclusive: boolean,
     readonly prefetch: number,
+    readonly priority = 0,
   ) {}
 
   canDeliver(): boolean {
@@ -135,6 +147,8 @@ export class Channel {
    */
   private readonly syncGroups: { promise: Promise<void>; first: number }[] = [];
   private tx: { publishes: Message[]; mandatory: boolean[]; settles: TxSettle[] } | undefined;
+  /** The consumer of `amq.rabbitmq.reply-to` on this channel (direct reply-to), if any. */
+  private replyConsumer: ReplyConsumer | undefined;
 
   constructor(readonly id: number, readonly conn: Connection) {}
 
@@ -286,6 +300,15 @@ export class Channel {
         if (!m.nowait) this.send({ id: spec.EXCHANGE_UNBIND_OK });
         return;
       case spec.QUEUE_DECLARE:
+        if (isReplyQueue(this.conn.server.broker, m.queue, m.passive)) {
+          if (m.nowait) return;
+          return this.send({
+            id: spec.QUEUE_DECLARE_OK,
+            queue: m.queue,
+            messageCount: 0,
+            consumerCount: 1,
+          });
+        }
         return this.queueDeclare(m);
       case spec.QUEUE_BIND: {
         const name = this.queueName(m.queue);
@@ -322,8 +345,10 @@ export class Channel {
       case spec.BASIC_QOS:
         return this.basicQos(m);
       case spec.BASIC_CONSUME:
+        if (m.queue === REPLY_QUEUE) return this.replyConsume(m);
         return this.basicConsume(m);
       case spec.BASIC_CANCEL:
+        if (this.replyConsumer?.tag === m.consumerTag) return this.replyCancel(m);
         return this.basicCancel(m);
       case spec.BASIC_PUBLISH:
         return this.basicPublish(m);
@@ -468,7 +493,8 @@ export class Channel {
     if (q.hasExclusiveConsumer() || (m.exclusive && q.consumerCount > 0)) {
       throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
     }
-    const c = new ChannelConsumer(this, tag, q, m.noAck, m.exclusive, this.prefetch);
+    const priority = q.consumerPriority(m.arguments);
+    const c = new ChannelConsumer(this, tag, q, m.noAck, m.exclusive, this.prefetch, priority);
     this.consumers.set(tag, c);
     if (!m.nowait) this.send({ id: spec.BASIC_CONSUME_OK, consumerTag: tag });
     q.addConsumer(c);
@@ -613,6 +639,43 @@ export class Channel {
     this.applySettle(entries, "requeue");
   }
 
+  // ---- direct reply-to (see ./direct_reply_to.ts)
+
+  /** basic.consume of `amq.rabbitmq.reply-to`: no queue, no permission check (as RabbitMQ). */
+  private replyConsume(m: spec.BasicConsume): void {
+    const tag = m.consumerTag === "" ? generatedConsumerTag() : m.consumerTag;
+    if (this.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    this.replyConsumer = startReplyConsumer(
+      this.conn.server.broker,
+      this,
+      this.replyConsumer,
+      m.noAck,
+      tag,
+      [this.conn.id, this.id],
+    );
+    if (!m.nowait) this.send({ id: spec.BASIC_CONSUME_OK, consumerTag: tag });
+  }
+
+  private replyCancel(m: spec.BasicCancel): void {
+    stopReplyConsumer(this.conn.server.broker, this.replyConsumer!);
+    this.replyConsumer = undefined;
+    if (!m.nowait) this.send({ id: spec.BASIC_CANCEL_OK, consumerTag: m.consumerTag });
+  }
+
+  /** Writes a direct reply to this channel's reply consumer (no-ack: nothing to track). */
+  deliverReply(consumerTag: string, msg: Message): void {
+    this.stats.deliverNoAck++;
+    writeMethodFrame(this.conn.out, this.id, {
+      id: spec.BASIC_DELIVER,
+      consumerTag,
+      deliveryTag: this.nextDeliveryTag++,
+      redelivered: false,
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
+    });
+    this.writeContent(msg);
+  }
+
   // ---- publishing
 
   private basicPublish(m: spec.BasicPublish): void {
@@ -637,7 +700,10 @@ export class Channel {
 
   private completePublish(p: PendingPublish, body: Uint8Array): void {
     this.pending = undefined;
-    const msg = new Message(p.exchange, p.routingKey, p.properties!, body);
+    const props = hasReplyTo(p.properties!)
+      ? rewriteReplyTo(p.properties!, this.replyConsumer)
+      : p.properties!;
+    const msg = new Message(p.exchange, p.routingKey, props, body);
     if (hasUserId(msg.properties)) {
       const userId = msg.props.userId;
       if (userId !== undefined && userId !== this.conn.user?.name) {
@@ -690,11 +756,18 @@ export class Channel {
     // The exchange may have been deleted since basic.publish was read; that is a 404 too.
     const ex = this.vhost.exchange(msg.exchange);
     const queues = new Set<Queue>();
-    this.vhost.route(ex, msg, queues);
+    // A direct reply-to reply goes straight to its channel's consumer, through no queue.
+    const replied = msg.exchange === "" && isReplyKey(msg.routingKey) &&
+      deliverReply(this.conn.server.broker, msg);
+    if (!replied) this.vhost.route(ex, msg, queues);
     this.stats.publish++;
     this.conn.stats.publish++;
     this.vhost.stats.publish++;
     ex.stats.publish++;
+    if (replied) {
+      ex.stats.publishOut++;
+      return 0;
+    }
     if (queues.size === 0) {
       this.stats.returnUnroutable += mandatory ? 1 : 0;
       this.stats.dropUnroutable += mandatory ? 0 : 1;
@@ -796,6 +869,8 @@ export class Channel {
   shutdown(): void {
     this.pending = undefined;
     this.tx = undefined;
+    if (this.replyConsumer) stopReplyConsumer(this.conn.server.broker, this.replyConsumer);
+    this.replyConsumer = undefined;
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
     this.consumers.clear();
     this.requeueAll();
