@@ -64,6 +64,16 @@ export interface BindingDefinition {
   arguments: Record<string, unknown>;
 }
 
+/** A policy, as RabbitMQ exports it (`apply-to`: queues, exchanges or all). */
+export interface PolicyDefinition {
+  vhost?: string;
+  name: string;
+  pattern: string;
+  "apply-to": string;
+  definition: Record<string, unknown>;
+  priority: number;
+}
+
 /** The whole document, as exported (per-vhost exports carry only the entity lists). */
 export interface Definitions {
   rabbit_version: string;
@@ -76,7 +86,7 @@ export interface Definitions {
   topic_permissions?: unknown[];
   parameters: unknown[];
   global_parameters?: unknown[];
-  policies: unknown[];
+  policies: PolicyDefinition[];
   queues: QueueDefinition[];
   exchanges: ExchangeDefinition[];
   bindings: BindingDefinition[];
@@ -125,26 +135,36 @@ export interface BindingImport {
   arguments: FieldTable;
 }
 
+/** A policy to import; the definition's keys and values are checked by the service. */
+export interface PolicyImport {
+  vhost: string;
+  name: string;
+  pattern: string;
+  definition: unknown;
+  applyTo: string;
+  priority: number;
+}
+
 /** A validated document, ready for the service to apply in order. */
 export interface ParsedDefinitions {
   users: UserImport[];
   vhosts: VhostImport[];
   permissions: PermissionDefinition[];
+  policies: PolicyImport[];
   exchanges: ExchangeImport[];
   queues: QueueImport[];
   bindings: BindingImport[];
-  /** Sections this broker does not implement (policies, parameters…): how many entries each. */
+  /** Sections this broker does not implement (parameters…): how many entries each. */
   ignored: Record<string, number>;
 }
 
 /** The document is not valid definitions; the message says which entry and why. */
 export class DefinitionsError extends Error {}
 
-/** Sections accepted and skipped: this broker has no policies, parameters or topic permissions. */
+/** Sections accepted and skipped: this broker has no parameters or topic permissions. */
 const IGNORED_SECTIONS = [
   "parameters",
   "global_parameters",
-  "policies",
   "topic_permissions",
 ] as const;
 
@@ -211,6 +231,7 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
     users: [],
     vhosts: [],
     permissions: [],
+    policies: [],
     exchanges: [],
     queues: [],
     bindings: [],
@@ -266,6 +287,21 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
       };
     });
   }
+  out.policies = list(d, "policies").map((p, i) => {
+    const where = `policies[${i}]`;
+    const priority = p.priority ?? 0;
+    if (typeof priority !== "number" || !Number.isInteger(priority)) {
+      throw new DefinitionsError(`${where}: 'priority' must be an integer`);
+    }
+    return {
+      vhost: vhostOf(p, where),
+      name: str(p, "name", where),
+      pattern: str(p, "pattern", where),
+      definition: p.definition,
+      applyTo: str(p, "apply-to", where, "all"),
+      priority,
+    };
+  });
   out.exchanges = list(d, "exchanges").map((e, i) => {
     const where = `exchanges[${i}]`;
     return {

@@ -8,6 +8,9 @@ import { UserStore } from "../auth/users.ts";
 import { Permission, PermissionTable } from "../auth/permissions.ts";
 import type { MetadataSnapshot } from "../store/metadata.ts";
 import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
+import { Policy } from "./policy.ts";
+import type { PolicyApplyTo } from "./policy.ts";
+import { log } from "../log.ts";
 
 export class Broker {
   readonly vhosts = new Map<string, VHost>();
@@ -42,6 +45,27 @@ export class Broker {
     for (const u of snapshot.users) b.users.set({ ...u });
     for (const p of snapshot.permissions) {
       b.permissions.set(p.user, p.vhost, new Permission(p.configure, p.write, p.read));
+    }
+    for (const p of snapshot.policies) {
+      const v = b.vhosts.get(p.vhost);
+      try {
+        v?.setPolicy(
+          new Policy(
+            p.vhost,
+            p.name,
+            p.pattern,
+            p.definition,
+            p.applyTo as PolicyApplyTo,
+            p.priority,
+          ),
+        );
+      } catch (err) {
+        log.warn("dropping a stored policy that cannot be read", {
+          vhost: p.vhost,
+          name: p.name,
+          error: (err as Error).message,
+        });
+      }
     }
     return b;
   }

@@ -10,6 +10,7 @@ import type { Message } from "./message.ts";
 import { plainValue } from "../amqp/table.ts";
 import type { FieldTable } from "../amqp/table.ts";
 import { MessageStats } from "./stats.ts";
+import type { Policy } from "./policy.ts";
 
 export const EXCHANGE_TYPES = ["direct", "fanout", "topic", "headers"] as const;
 export type ExchangeType = typeof EXCHANGE_TYPES[number];
@@ -61,17 +62,34 @@ export class Exchange {
   /** Exchange-to-exchange bindings that have this exchange as destination (for deletion). */
   readonly inbound = new Set<Binding>();
 
-  /** The alternate exchange's name (argument `alternate-exchange`): unroutable messages go there. */
-  readonly alternate: string | undefined;
+  /**
+   * The alternate exchange's name (argument `alternate-exchange`, else the policy's): unroutable
+   * messages go there.
+   */
+  alternate: string | undefined;
+  /** The policy that applies to the exchange (the vhost keeps this current), if any. */
+  policy: Policy | undefined;
 
   constructor(
     readonly name: string,
     readonly type: ExchangeType,
     readonly options: ExchangeOptions,
+    policy?: Policy,
   ) {
-    const ae = options.arguments["alternate-exchange"];
-    const name_ = ae === undefined ? undefined : plainValue(ae);
-    this.alternate = typeof name_ === "string" ? name_ : undefined;
+    this.applyPolicy(policy);
+  }
+
+  /** Computes the effective settings: the argument wins over the policy, as in RabbitMQ. */
+  applyPolicy(policy: Policy | undefined): void {
+    this.policy = policy;
+    const ae = this.options.arguments["alternate-exchange"];
+    const arg = ae === undefined ? undefined : plainValue(ae);
+    const fromPolicy = policy?.definition["alternate-exchange"];
+    this.alternate = typeof arg === "string"
+      ? arg
+      : typeof fromPolicy === "string"
+      ? fromPolicy
+      : undefined;
   }
 
   get durable(): boolean {

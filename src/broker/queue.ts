@@ -11,11 +11,12 @@ import { hasExpiration, Message, messageTtl } from "./message.ts";
 import type { QueuedMessage } from "./message.ts";
 import type { DeathReason } from "./dead_letter.ts";
 import { plainValue } from "../amqp/table.ts";
-import type { FieldTable, FieldValue } from "../amqp/table.ts";
+import type { FieldTable } from "../amqp/table.ts";
 import type { MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
 import { consumerPriority } from "./arguments.ts";
 import { inVhost } from "../amqp/errors.ts";
+import type { Policy } from "./policy.ts";
 
 /** Backlog past which a queue with consumers pauses its publishers (see {@link Queue.congested}). */
 export const FLOW_MAX_READY = 20_000;
@@ -63,8 +64,11 @@ export class Queue {
   private ranked: Consumer[] | undefined;
   /** x-single-active-consumer: only the first consumer (in subscription order) receives. */
   readonly singleActiveConsumer: boolean;
-  /** x-expires in ms (0 when not set): the queue is deleted after being unused this long. */
-  readonly expires: number;
+  /**
+   * x-expires in ms (0 when not set): the queue is deleted after being unused this long. This and
+   * the other settings below are effective ones: arguments and policy (see {@link applyPolicy}).
+   */
+  expires = 0;
   /** When the current x-expires lease ends (epoch ms); its one timer is {@link leaseTimer}. */
   private leaseEnd = 0;
   private leaseTimer: ReturnType<typeof setTimeout> | undefined;
@@ -84,20 +88,22 @@ export class Queue {
   persistence: MessagePersistence | undefined;
 
   /**
-   * Set by the vhost on queues with x-dead-letter-exchange: publishes the dead-lettered copy of a
-   * message that left the queue for `reason`.
+   * Set by the vhost: publishes the dead-lettered copy of a message that left the queue for
+   * `reason`. Used only while the queue has a dead-letter exchange (see {@link deadLetterSink}).
    */
   onDeadLetter: ((q: Queue, msg: Message, reason: DeathReason) => void) | undefined;
 
+  /** The policy that applies to the queue (the vhost keeps this current), if any. */
+  policy: Policy | undefined;
   /** x-message-ttl in ms; -1 when not set. */
-  readonly messageTtl: number;
-  readonly deadLetterExchange: string | undefined;
-  readonly deadLetterRoutingKey: string | undefined;
+  messageTtl = -1;
+  deadLetterExchange: string | undefined;
+  deadLetterRoutingKey: string | undefined;
   /**
    * Some ready message may expire (the queue has a TTL, or a message with an expiration came):
    * only then are expiry times checked at the head and the expiry timer kept.
    */
-  private expiring: boolean;
+  private expiring = false;
   /** One timer per queue, for the head's expiry time ({@link expiryAt}; 0 when none is set). */
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private expiryAt = 0;
@@ -109,45 +115,96 @@ export class Queue {
     this.persistence!.revive(id, segment, offset, length);
 
   /** x-max-length and x-max-length-bytes, over ready messages; Infinity when not set. */
-  readonly maxLength: number;
-  readonly maxLengthBytes: number;
+  maxLength = Infinity;
+  maxLengthBytes = Infinity;
   /** A limit is set and x-overflow is drop-head (the default): enqueue drops the oldest. */
-  private readonly dropsHead: boolean;
+  private dropsHead = false;
   /**
    * A limit is set and x-overflow is reject-publish or reject-publish-dlx: a message that would
    * take the queue past it is refused (see {@link wouldOverflow}).
    */
-  readonly rejectsPublish: boolean;
+  rejectsPublish = false;
   /** reject-publish-dlx: a refused message is dead-lettered too (reason maxlen). */
-  readonly deadLettersRefused: boolean;
+  deadLettersRefused = false;
 
-  constructor(readonly name: string, readonly vhost: string, readonly options: QueueOptions) {
+  /**
+   * `policy` is the policy that applies at declare: the only time its max-priority counts (an
+   * x-max-priority argument wins over it).
+   */
+  constructor(
+    readonly name: string,
+    readonly vhost: string,
+    readonly options: QueueOptions,
+    policy?: Policy,
+  ) {
     const args = options.arguments;
     const revive = () => this.persistence && this.reviver;
     const maxPriority = args["x-max-priority"] === undefined
-      ? 0
+      ? Number(policy?.definition["max-priority"] ?? 0)
       : Number(plainValue(args["x-max-priority"]));
     this.ready = maxPriority > 0
       ? new PriorityReadyList(maxPriority, revive)
       : new ReadyList(revive);
     this.singleActiveConsumer = args["x-single-active-consumer"] === true;
-    this.expires = args["x-expires"] === undefined ? 0 : Number(plainValue(args["x-expires"]));
-    this.maxLength = limitArgument(args["x-max-length"]);
-    this.maxLengthBytes = limitArgument(args["x-max-length-bytes"]);
+    this.settings(policy);
+  }
+
+  /**
+   * Computes the effective settings from the queue's arguments and a policy, with RabbitMQ's
+   * precedence: for message-ttl, expires, max-length and max-length-bytes the lower of the two
+   * wins; for overflow, dead-letter-exchange and dead-letter-routing-key the argument wins.
+   */
+  private settings(policy: Policy | undefined): void {
+    this.policy = policy;
+    const args = this.options.arguments;
+    const def = policy?.definition ?? {};
+    const lower = (arg: string, key: string, none: number) => {
+      const a = args[arg] === undefined ? undefined : Number(plainValue(args[arg]));
+      const p = typeof def[key] === "number" ? def[key] as number : undefined;
+      if (a === undefined) return p ?? none;
+      return p === undefined ? a : Math.min(a, p);
+    };
+    const argFirst = (arg: string, key: string) => {
+      const a = args[arg] === undefined ? undefined : plainValue(args[arg]);
+      if (typeof a === "string") return a;
+      return typeof def[key] === "string" ? def[key] as string : undefined;
+    };
+    this.expires = lower("x-expires", "expires", 0);
+    this.maxLength = lower("x-max-length", "max-length", Infinity);
+    this.maxLengthBytes = lower("x-max-length-bytes", "max-length-bytes", Infinity);
     const limited = this.maxLength !== Infinity || this.maxLengthBytes !== Infinity;
-    const overflow = args["x-overflow"] === undefined
-      ? "drop-head"
-      : plainValue(args["x-overflow"]);
+    const overflow = argFirst("x-overflow", "overflow") ?? "drop-head";
     this.dropsHead = limited && overflow === "drop-head";
     this.rejectsPublish = limited && !this.dropsHead;
     this.deadLettersRefused = this.rejectsPublish && overflow === "reject-publish-dlx";
-    const ttl = args["x-message-ttl"];
-    this.messageTtl = ttl === undefined ? -1 : Number(plainValue(ttl));
-    this.expiring = this.messageTtl >= 0;
-    const dlx = args["x-dead-letter-exchange"];
-    this.deadLetterExchange = typeof dlx === "string" ? dlx : undefined;
-    const dlrk = args["x-dead-letter-routing-key"];
-    this.deadLetterRoutingKey = typeof dlrk === "string" ? dlrk : undefined;
+    this.messageTtl = lower("x-message-ttl", "message-ttl", -1);
+    if (this.messageTtl >= 0) this.expiring = true;
+    this.deadLetterExchange = argFirst("x-dead-letter-exchange", "dead-letter-exchange");
+    this.deadLetterRoutingKey = argFirst("x-dead-letter-routing-key", "dead-letter-routing-key");
+  }
+
+  /**
+   * A policy was set or cleared: recomputes the effective settings ({@link settings}) and applies
+   * them at once, as RabbitMQ does: a lower length limit drops (or dead-letters) from the head, a
+   * new expires starts a fresh lease. A new message TTL counts for messages that arrive from now
+   * on; max-priority never changes after declare.
+   */
+  applyPolicy(policy: Policy | undefined): void {
+    if (this.deleted) return;
+    const expires = this.expires;
+    this.settings(policy);
+    if (this.expires !== expires) {
+      if (this.leaseTimer !== undefined) clearTimeout(this.leaseTimer);
+      this.leaseTimer = undefined;
+      this.leaseEnd = 0;
+      this.renewLease();
+    }
+    if (this.dropsHead) this.dropOverflow();
+  }
+
+  /** The dead-letter publisher while the queue has a dead-letter exchange; else undefined. */
+  private get deadLetterSink(): Queue["onDeadLetter"] {
+    return this.deadLetterExchange === undefined ? undefined : this.onDeadLetter;
   }
 
   /**
@@ -229,7 +286,7 @@ export class Queue {
   private dropOverflow(): void {
     const ready = this.ready;
     if (ready.length <= this.maxLength && ready.bytes <= this.maxLengthBytes) return;
-    if (this.onDeadLetter) {
+    if (this.deadLetterSink) {
       while (ready.length > this.maxLength || ready.bytes > this.maxLengthBytes) {
         this.deadLetter(ready.shift()!.msg, "maxlen");
       }
@@ -249,7 +306,7 @@ export class Queue {
    * length limit): dead-lettered if the queue has a dead-letter exchange, then settled.
    */
   private deadLetter(msg: Message, reason: DeathReason): void {
-    this.onDeadLetter?.(this, msg, reason);
+    this.deadLetterSink?.(this, msg, reason);
     if (this.persistence && msg.stored) this.persistence.settled(this, msg);
   }
 
@@ -353,7 +410,7 @@ export class Queue {
    * has a dead-letter exchange (before it is settled, so its body is still there), then settled.
    */
   reject(qm: QueuedMessage): void {
-    if (this.onDeadLetter && !this.deleted) this.onDeadLetter(this, qm.msg, "rejected");
+    if (!this.deleted) this.deadLetterSink?.(this, qm.msg, "rejected");
     this.settle(qm);
   }
 
@@ -549,9 +606,4 @@ export class Queue {
     for (const c of consumers) c.cancelledByServer(this);
     return n;
   }
-}
-
-/** A length-limit argument's value (validated at declare); Infinity when absent. */
-function limitArgument(v: FieldValue | undefined): number {
-  return v === undefined ? Infinity : Number(plainValue(v));
 }

@@ -28,6 +28,8 @@ import type { QueueOptions } from "./queue.ts";
 import { generatedQueueName } from "./names.ts";
 import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
+import { matchPolicy } from "./policy.ts";
+import type { Policy } from "./policy.ts";
 
 /** Whether every vhost has an exchange of this name from its creation (amq.direct, …). */
 export const isBuiltinExchange = (name: string) =>
@@ -85,6 +87,8 @@ export class VHost {
   /** Durable storage of entities and messages; undefined when running without a data dir. */
   persistence: EntityPersistence | undefined;
   messages: MessagePersistence | undefined;
+  /** Policies by name (see {@link setPolicy}); the one that applies is kept on each entity. */
+  readonly policies = new Map<string, Policy>();
 
   constructor(readonly name: string, public description = "", public tags: string[] = []) {
     const opts = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -101,6 +105,34 @@ export class VHost {
 
   private queueText(name: string): string {
     return inVhost("queue", name, this.name);
+  }
+
+  // ---- policies
+
+  /** The policy that applies to a queue or exchange of this name, if any. */
+  policyFor(name: string, kind: "queues" | "exchanges"): Policy | undefined {
+    if (kind === "exchanges" && name === "") return undefined; // never the default exchange
+    return matchPolicy(this.policies.values(), name, kind);
+  }
+
+  /** Adds or replaces a policy and applies the policies again to every queue and exchange. */
+  setPolicy(policy: Policy): void {
+    this.policies.set(policy.name, policy);
+    this.reapplyPolicies();
+  }
+
+  /** Removes a policy (false when there was none) and applies the rest again. */
+  clearPolicy(name: string): boolean {
+    if (!this.policies.delete(name)) return false;
+    this.reapplyPolicies();
+    return true;
+  }
+
+  private reapplyPolicies(): void {
+    for (const ex of this.exchanges.values()) {
+      if (ex.name !== "") ex.applyPolicy(this.policyFor(ex.name, "exchanges"));
+    }
+    for (const q of [...this.queues.values()]) q.applyPolicy(this.policyFor(q.name, "queues"));
   }
 
   // ---- exchanges
@@ -138,7 +170,7 @@ export class VHost {
       autoDelete: req.autoDelete,
       internal: req.internal,
       arguments: req.arguments,
-    });
+    }, this.policyFor(req.name, "exchanges"));
     this.exchanges.set(req.name, ex);
     if (ex.durable) this.persistence?.exchangeDeclared(ex, this.name);
     return ex;
@@ -256,7 +288,7 @@ export class VHost {
       autoDelete: req.autoDelete,
       arguments: req.arguments,
       owner: req.exclusive ? owner : undefined,
-    });
+    }, this.policyFor(name, "queues"));
     this.addQueue(q);
     return q;
   }
@@ -264,13 +296,10 @@ export class VHost {
   /** Registers a queue; a durable one is stored first (and gets its message-store id). */
   addQueue(q: Queue, durableId = 0): void {
     q.onAutoDelete = (queue) => this.removeQueue(queue);
-    if (q.expires !== 0) {
-      q.onExpired = (queue) => this.removeQueue(queue);
-      q.renewLease();
-    }
-    if (q.deadLetterExchange !== undefined) {
-      q.onDeadLetter = (queue, msg, reason) => this.deadLetter(queue, msg, reason);
-    }
+    // Both hooks are set on every queue: a policy may give it expires or a dead-letter exchange.
+    q.onExpired = (queue) => this.removeQueue(queue);
+    q.renewLease();
+    q.onDeadLetter = (queue, msg, reason) => this.deadLetter(queue, msg, reason);
     if (q.durable && !q.exclusive) {
       q.durableId = durableId || (this.persistence?.queueDeclared(q) ?? 0);
       if (q.durableId) q.persistence = this.messages;
@@ -405,7 +434,11 @@ export class VHost {
     if (rejected) {
       for (const q of queues) if (!rejected.includes(q)) q.enqueue(msg);
       // reject-publish-dlx: the refused message is dead-lettered as if dropped for its length.
-      for (const q of rejected) if (q.deadLettersRefused) q.onDeadLetter?.(q, msg, "maxlen");
+      for (const q of rejected) {
+        if (q.deadLettersRefused && q.deadLetterExchange !== undefined) {
+          q.onDeadLetter?.(q, msg, "maxlen");
+        }
+      }
     } else {
       for (const q of queues) q.enqueue(msg);
     }
@@ -418,7 +451,8 @@ export class VHost {
    * rejection since, are left out: that is a dead-letter cycle (not checked for rejections).
    */
   deadLetter(q: Queue, msg: Message, reason: DeathReason): void {
-    const ex = this.exchanges.get(q.deadLetterExchange!);
+    if (q.deadLetterExchange === undefined) return;
+    const ex = this.exchanges.get(q.deadLetterExchange);
     if (!ex) return;
     const copy = deadLetterCopy(msg, reason, q.name, ex.name, q.deadLetterRoutingKey, Date.now());
     const queues = new Set<Queue>();

@@ -7,6 +7,7 @@ import { permissionsCommand } from "./permissions.ts";
 import { listCommand } from "./list.ts";
 import { statusCommand } from "./status.ts";
 import { definitionsCommand } from "./definitions.ts";
+import { policyCommand } from "./policy.ts";
 import type { Command } from "./command.ts";
 
 const COMMANDS: Command[] = [
@@ -14,6 +15,7 @@ const COMMANDS: Command[] = [
   userCommand,
   vhostCommand,
   permissionsCommand,
+  policyCommand,
   listCommand,
   statusCommand,
   definitionsCommand,

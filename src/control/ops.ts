@@ -13,6 +13,11 @@ const str = (args: OpArgs, key: string): string => {
 };
 const optStr = (args: OpArgs, key: string): string | undefined =>
   args[key] === undefined ? undefined : str(args, key);
+const num = (args: OpArgs, key: string): number => {
+  const v = args[key];
+  if (typeof v !== "number") throw new TypeError(`argument '${key}' must be a number`);
+  return v;
+};
 const strList = (args: OpArgs, key: string): string[] => {
   const v = args[key] ?? [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
@@ -46,6 +51,17 @@ export const OPS: Record<string, (s: ControlService, a: OpArgs) => unknown> = {
     ),
   "permissions.clear": (s, a) => s.clearPermissions(str(a, "user"), str(a, "vhost")),
   "permissions.list": (s, a) => s.listPermissions(optStr(a, "vhost")),
+  "policy.set": (s, a) =>
+    s.setPolicy({
+      vhost: str(a, "vhost"),
+      name: str(a, "name"),
+      pattern: str(a, "pattern"),
+      definition: a.definition,
+      applyTo: optStr(a, "applyTo"),
+      priority: a.priority === undefined ? undefined : num(a, "priority"),
+    }),
+  "policy.clear": (s, a) => s.clearPolicy(str(a, "vhost"), str(a, "name")),
+  "policy.list": (s, a) => s.listPolicies(optStr(a, "vhost")),
   "list.queues": (s, a) => s.listQueues(str(a, "vhost")),
   "list.exchanges": (s, a) => s.listExchanges(str(a, "vhost")),
   "list.bindings": (s, a) => s.listBindings(str(a, "vhost")),

@@ -38,9 +38,27 @@ import type {
   Definitions,
   ExchangeDefinition,
   ParsedDefinitions,
+  PolicyDefinition as PolicyDefinitionRow,
   QueueDefinition,
 } from "../admin/definitions.ts";
 import { matchesPropertiesKey, propertiesKey } from "../admin/properties_key.ts";
+import {
+  invalidDefinition,
+  invalidPolicyPattern,
+  Policy,
+  POLICY_APPLY_TO,
+} from "../broker/policy.ts";
+import type { PolicyApplyTo, PolicyDefinition } from "../broker/policy.ts";
+
+/** A policy as the CLI, the admin API and definitions give it (RabbitMQ's field names). */
+export interface PolicyInput {
+  vhost: string;
+  name: string;
+  pattern: string;
+  definition: unknown;
+  applyTo?: string;
+  priority?: number;
+}
 
 /**
  * A refused request: exit code 1 on the CLI, 4xx on the admin API (`refused`: the acting user's
@@ -203,6 +221,80 @@ export class ControlService {
         write: perm.write,
         read: perm.read,
       }));
+  }
+
+  // ---- policies
+
+  /**
+   * Adds or replaces a policy; it applies at once to the vhost's matching queues and exchanges.
+   * Returns true when it was created (false: replaced).
+   */
+  setPolicy(input: PolicyInput): boolean {
+    const policy = this.checkPolicy(input);
+    const v = this.vhost(input.vhost);
+    const created = !v.policies.has(policy.name);
+    this.store.putPolicy({
+      vhost: policy.vhost,
+      name: policy.name,
+      pattern: policy.pattern,
+      applyTo: policy.applyTo,
+      definition: policy.definition,
+      priority: policy.priority,
+    });
+    v.setPolicy(policy);
+    return created;
+  }
+
+  /** A validated policy (ServiceError when any part is bad); the vhost is not looked at. */
+  private checkPolicy(input: PolicyInput): Policy {
+    validateName(input.name, "policy");
+    const what = `policy '${input.name}'`;
+    if (typeof input.pattern !== "string") throw new ServiceError(`${what}: pattern is missing`);
+    const badPattern = invalidPolicyPattern(input.pattern);
+    if (badPattern) {
+      throw new ServiceError(
+        `${what}: pattern '${input.pattern}' is not a valid regex: ${badPattern}`,
+      );
+    }
+    const badDefinition = invalidDefinition(input.definition);
+    if (badDefinition) throw new ServiceError(`${what}: ${badDefinition}`);
+    const applyTo = input.applyTo ?? "all";
+    if (!(POLICY_APPLY_TO as readonly string[]).includes(applyTo)) {
+      throw new ServiceError(`${what}: apply-to must be queues, exchanges or all`);
+    }
+    const priority = input.priority ?? 0;
+    if (!Number.isInteger(priority)) throw new ServiceError(`${what}: priority must be an integer`);
+    return new Policy(
+      input.vhost,
+      input.name,
+      input.pattern,
+      { ...(input.definition as PolicyDefinition) },
+      applyTo as PolicyApplyTo,
+      priority,
+    );
+  }
+
+  clearPolicy(vhost: string, name: string): void {
+    const v = this.vhost(vhost);
+    if (!v.policies.has(name)) {
+      throw new ServiceError(`no policy '${name}' in vhost '${vhost}'`, "not_found");
+    }
+    this.store.deletePolicy(vhost, name);
+    v.clearPolicy(name);
+  }
+
+  /** Policies of one vhost (or all), as RabbitMQ lists them. */
+  listPolicies(vhost?: string): Row[] {
+    return this.vhostsOf(vhost)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .flatMap((v) =>
+        [...v.policies.values()].sort((a, b) => a.name.localeCompare(b.name)).map(policyRow)
+      );
+  }
+
+  policyInfo(vhost: string, name: string): Row | undefined {
+    const p = this.broker.vhosts.get(vhost)?.policies.get(name);
+    return p && policyRow(p);
   }
 
   // ---- listings
@@ -386,9 +478,9 @@ export class ControlService {
       type: "classic",
       node: this.nodeName,
       state: "running",
-      policy: null,
+      policy: q.policy?.name ?? null,
       operator_policy: null,
-      effective_policy_definition: {},
+      effective_policy_definition: q.policy?.definition ?? {},
       exclusive_consumer_tag: exclusiveConsumer?.tag ?? null,
       owner_pid_details: owner?.name === undefined ? undefined : {
         name: owner.name,
@@ -1097,7 +1189,11 @@ export class ControlService {
     const queues: QueueDefinition[] = [];
     const exchanges: ExchangeDefinition[] = [];
     const bindings: BindingDefinition[] = [];
+    const policies: PolicyDefinitionRow[] = [];
     for (const v of vs) {
+      for (const p of [...v.policies.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+        policies.push(policyRow(p) as unknown as PolicyDefinitionRow);
+      }
       for (const q of v.queues.values()) {
         if (!q.durable || q.exclusive) continue;
         queues.push({
@@ -1150,7 +1246,7 @@ export class ControlService {
       return {
         ...head,
         parameters: [],
-        policies: [],
+        policies: policies.map(strip),
         queues: queues.map(strip),
         exchanges: exchanges.map(strip),
         bindings: bindings.map(strip),
@@ -1177,7 +1273,7 @@ export class ControlService {
       topic_permissions: [],
       parameters: [],
       global_parameters: [],
-      policies: [],
+      policies,
       queues,
       exchanges,
       bindings,
@@ -1215,6 +1311,7 @@ export class ControlService {
     for (const p of defs.permissions) {
       this.setPermissions(p.user, p.vhost, p.configure, p.write, p.read);
     }
+    for (const p of defs.policies) this.setPolicy(p);
     let skipped = 0;
     for (const e of defs.exchanges) {
       const v = this.vhost(e.vhost);
@@ -1244,6 +1341,7 @@ export class ControlService {
       users: defs.users.length,
       vhosts: defs.vhosts.length,
       permissions: defs.permissions.length,
+      policies: defs.policies.length,
       exchanges: defs.exchanges.length,
       queues: defs.queues.length,
       bindings: defs.bindings.length,
@@ -1298,6 +1396,10 @@ export class ControlService {
       }
     }
     for (const q of defs.queues) needVhost(q.vhost, `queue '${q.name}'`);
+    for (const p of defs.policies) {
+      needVhost(p.vhost, `policy '${p.name}'`);
+      this.checkPolicy(p);
+    }
     const imported = new Set([
       ...defs.exchanges.map((e) => `exchange\0${e.vhost}\0${e.name}`),
       ...defs.queues.map((q) => `queue\0${q.vhost}\0${q.name}`),
@@ -1332,6 +1434,18 @@ function validateName(name: string, what: string): void {
   if (new TextEncoder().encode(name).length > 255) {
     throw new ServiceError(`${what} name is longer than 255 bytes`);
   }
+}
+
+/** A policy as RabbitMQ lists and exports it. */
+function policyRow(p: Policy): Row {
+  return {
+    vhost: p.vhost,
+    name: p.name,
+    pattern: p.pattern,
+    "apply-to": p.applyTo,
+    definition: p.definition,
+    priority: p.priority,
+  };
 }
 
 function bindingRow(
@@ -1408,7 +1522,7 @@ function exchangeDetail(vhost: string, ex: Exchange): Row {
     auto_delete: ex.autoDelete,
     internal: ex.internal,
     arguments: jsonArgs(ex.options.arguments),
-    policy: null,
+    policy: ex.policy?.name ?? null,
     user_who_performed_action: "",
     message_stats: { publish_in: ex.stats.publish, publish_out: ex.stats.publishOut },
   };

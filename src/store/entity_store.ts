@@ -67,7 +67,8 @@ export class EntityStore implements EntityPersistence {
 }
 
 /**
- * Rebuilds durable exchanges, queues and bindings from the snapshot, then the messages of durable
+ * Rebuilds durable exchanges, queues and bindings from the snapshot (with the policies that
+ * Broker.fromSnapshot loaded already applied), then the messages of durable
  * queues from the message store, and attaches both stores to every vhost for what follows.
  */
 export function restoreDurable(
@@ -87,7 +88,7 @@ export function restoreDurable(
         autoDelete: e.autoDelete,
         internal: e.internal,
         arguments: e.arguments,
-      }),
+      }, vhost.policyFor(e.name, "exchanges")),
     );
   }
   for (const q of snapshot.queues) {
@@ -99,7 +100,7 @@ export function restoreDurable(
       autoDelete: q.autoDelete,
       arguments: q.arguments,
       owner: undefined,
-    });
+    }, vhost.policyFor(q.name, "queues"));
     vhost.messages = messages;
     vhost.addQueue(queue, q.id);
     vhost.messages = undefined;

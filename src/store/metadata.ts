@@ -1,6 +1,6 @@
 /**
- * The metadata store: users, virtual hosts and permissions (and, later, durable exchanges, queues
- * and bindings), in SQLite (`node:sqlite`, built into Deno).
+ * The metadata store: users, virtual hosts, permissions, policies, and durable exchanges, queues
+ * and bindings, in SQLite (`node:sqlite`, built into Deno).
  *
  * Why SQLite: every change is one transaction in a WAL journal with synchronous=FULL, so a kill at
  * any instant leaves either the old or the new state, never a torn one; and SQLite's file locks make
@@ -60,6 +60,16 @@ export interface StoredBinding {
   arguments: FieldTable;
 }
 
+export interface StoredPolicy {
+  vhost: string;
+  name: string;
+  pattern: string;
+  applyTo: string;
+  /** The definition as RabbitMQ writes it: `{"message-ttl": 60000, …}`. */
+  definition: Record<string, string | number>;
+  priority: number;
+}
+
 export interface MetadataSnapshot {
   users: StoredUser[];
   vhosts: StoredVhost[];
@@ -67,6 +77,7 @@ export interface MetadataSnapshot {
   exchanges: StoredExchange[];
   queues: StoredQueue[];
   bindings: StoredBinding[];
+  policies: StoredPolicy[];
 }
 
 /** Field tables are kept in AMQP's own encoding, so every value keeps its wire type. */
@@ -120,6 +131,15 @@ CREATE TABLE IF NOT EXISTS bindings (
   arguments BLOB NOT NULL,
   args_key TEXT NOT NULL,
   PRIMARY KEY (vhost, source, destination_type, destination, routing_key, args_key)
+);
+CREATE TABLE IF NOT EXISTS policies (
+  vhost TEXT NOT NULL,
+  name TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  apply_to TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  PRIMARY KEY (vhost, name)
 );
 CREATE TABLE IF NOT EXISTS permissions (
   user TEXT NOT NULL,
@@ -235,7 +255,16 @@ export class MetadataStore {
       routingKey: String(r.routing_key),
       arguments: decodeTable(r.arguments),
     }));
-    return { users, vhosts, permissions, exchanges, queues, bindings };
+    const policies = this.db.prepare("SELECT * FROM policies ORDER BY vhost, name").all()
+      .map((r) => ({
+        vhost: String(r.vhost),
+        name: String(r.name),
+        pattern: String(r.pattern),
+        applyTo: String(r.apply_to),
+        definition: JSON.parse(String(r.definition)) as Record<string, string | number>,
+        priority: Number(r.priority),
+      }));
+    return { users, vhosts, permissions, exchanges, queues, bindings, policies };
   }
 
   putUser(u: StoredUser): void {
@@ -264,7 +293,7 @@ export class MetadataStore {
   /** Deletes a vhost with its permissions and durable entities. */
   deleteVhost(name: string): void {
     this.transaction(() => {
-      for (const t of ["permissions", "exchanges", "queues", "bindings"]) {
+      for (const t of ["permissions", "exchanges", "queues", "bindings", "policies"]) {
         this.db.prepare(`DELETE FROM ${t} WHERE vhost = ?`).run(name);
       }
       this.db.prepare("DELETE FROM vhosts WHERE name = ?").run(name);
@@ -281,6 +310,17 @@ export class MetadataStore {
 
   deletePermission(user: string, vhost: string): void {
     this.db.prepare("DELETE FROM permissions WHERE user = ? AND vhost = ?").run(user, vhost);
+  }
+
+  putPolicy(p: StoredPolicy): void {
+    this.db.prepare(
+      `INSERT OR REPLACE INTO policies (vhost, name, pattern, apply_to, definition, priority)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(p.vhost, p.name, p.pattern, p.applyTo, JSON.stringify(p.definition), p.priority);
+  }
+
+  deletePolicy(vhost: string, name: string): void {
+    this.db.prepare("DELETE FROM policies WHERE vhost = ? AND name = ?").run(vhost, name);
   }
 
   putExchange(e: StoredExchange): void {
