@@ -301,6 +301,18 @@ export const KEYS: KeySpec[] = [
     },
   },
   {
+    key: "consumer_timeout",
+    value: "MILLISECONDS",
+    default: String(D.consumerTimeoutMs),
+    help: "A delivery (to a consumer or by basic.get) left unacknowledged this long closes its " +
+      "channel with 406 PRECONDITION_FAILED; its unacked messages are requeued.",
+    apply(s, v) {
+      const n = integer(v);
+      if (n < 1) throw new BadValue("is out of range (at least 1)");
+      s.config.consumerTimeoutMs = n;
+    },
+  },
+  {
     key: "management.enabled",
     value: "true | false",
     default: String(D.management.enabled),
@@ -432,7 +444,6 @@ export const UNUSED_KEYS: string[] = [
   "connection_max",
   "ranch_connection_max",
   "vhost_max",
-  "consumer_timeout",
   "erlang.K",
   // core: auth and seeding
   "auth_mechanisms.*",

@@ -32,6 +32,11 @@ export interface BrokerConfig {
   maxMessageSize: number;
   /** Milliseconds; `handshake_timeout = infinity` is stored as 2147483647 (the largest timer delay). */
   handshakeTimeoutMs: number;
+  /**
+   * Milliseconds a delivery may stay unacknowledged before its channel is closed with 406
+   * PRECONDITION_FAILED (consumer_timeout; RabbitMQ's default is 30 minutes).
+   */
+  consumerTimeoutMs: number;
   management: { enabled: boolean; port: number; ip: string };
   logLevel: LogLevel;
   /** vm_memory_high_watermark.relative (fraction of RAM) or .absolute (bytes). */
@@ -56,6 +61,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   channelMax: 2047,
   maxMessageSize: 128 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  consumerTimeoutMs: 1_800_000,
   management: { enabled: true, port: 15672, ip: "0.0.0.0" },
   logLevel: "info",
   memoryHighWatermark: { relative: 0.6 },

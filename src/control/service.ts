@@ -80,6 +80,8 @@ export interface LiveServer {
   listenerAddresses(): string[];
   /** The message store, when there is one: publishes through the service wait for its fsync. */
   readonly messages?: { sync(): Promise<void> } | undefined;
+  /** The resource alarms in effect ("memory", "disk"), when the server watches them. */
+  readonly alarms?: { readonly alarms: string[] };
 }
 
 export type Row = Record<string, unknown>;
@@ -414,7 +416,13 @@ export class ControlService {
       memory_heap_used_bytes: mem.heapUsed,
       memory_external_bytes: mem.external,
       data_dir_store: this.store.path,
+      alarms: this.alarms(),
     };
+  }
+
+  /** The resource alarms in effect: "memory" and/or "disk" (none when offline). */
+  alarms(): string[] {
+    return this.server?.alarms?.alarms ?? [];
   }
 
   // ---- management API (admin HTTP server) and definitions

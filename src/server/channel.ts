@@ -6,6 +6,7 @@
 import {
   accessRefused,
   AmqpError,
+  NO_METHOD,
   notAllowed,
   notFound,
   notImplemented,
@@ -35,6 +36,7 @@ import {
 } from "./direct_reply_to.ts";
 import type { ReplyConsumer } from "./direct_reply_to.ts";
 import { MessageStats } from "../broker/stats.ts";
+import { MAX_TIMER_MS } from "../config/values.ts";
 import { resourceName, resourceRefused } from "../auth/permissions.ts";
 import type { AccessKind, ResourceType } from "../auth/permissions.ts";
 
@@ -43,6 +45,8 @@ interface Unacked {
   qm: QueuedMessage;
   queue: Queue;
   consumer: ChannelConsumer | undefined;
+  /** When it was delivered (Date.now()), for the consumer timeout. */
+  at: number;
 }
 
 /** A publish waiting for its content header and body. */
@@ -149,6 +153,12 @@ export class Channel {
   private tx: { publishes: Message[]; mandatory: boolean[]; settles: TxSettle[] } | undefined;
   /** The consumer of `amq.rabbitmq.reply-to` on this channel (direct reply-to), if any. */
   private replyConsumer: ReplyConsumer | undefined;
+  /**
+   * The consumer-timeout check: armed by a delivery when none is pending, for when the oldest
+   * unacked delivery would expire. It is not cleared by acks (re-arming per message would cost a
+   * timer each); when it fires it re-arms only while deliveries are still unacked.
+   */
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly id: number, readonly conn: Connection) {}
 
@@ -525,7 +535,9 @@ export class Channel {
     else this.stats.deliver++;
     if (qm.redelivered) this.stats.redeliver++;
     if (!c.noAck) {
-      this.unacked.set(tag, { qm, queue, consumer: c });
+      const at = Date.now();
+      this.unacked.set(tag, { qm, queue, consumer: c, at });
+      if (this.ackTimer === undefined) this.armAckTimer(at);
       c.unacked++;
       this.consumerUnacked++;
     }
@@ -565,7 +577,12 @@ export class Channel {
     const tag = this.nextDeliveryTag++;
     if (m.noAck) this.stats.getNoAck++;
     else this.stats.get++;
-    if (!m.noAck) this.unacked.set(tag, { qm, queue: q, consumer: undefined });
+    if (!m.noAck) {
+      // basic.get deliveries count for the consumer timeout too, as in RabbitMQ.
+      const at = Date.now();
+      this.unacked.set(tag, { qm, queue: q, consumer: undefined, at });
+      if (this.ackTimer === undefined) this.armAckTimer(at);
+    }
     writeMethodFrame(this.conn.out, this.id, {
       id: spec.BASIC_GET_OK,
       deliveryTag: tag,
@@ -631,6 +648,37 @@ export class Channel {
     }
     for (const [q, qms] of byQueue) q.requeue(qms);
     this.resumeDeliveries();
+  }
+
+  // ---- consumer timeout (consumer_timeout)
+
+  /** Schedules the check for when a delivery made at `at` would time out. */
+  private armAckTimer(at: number): void {
+    const delay = at + this.conn.server.options.consumerTimeoutMs - Date.now();
+    this.ackTimer = setTimeout(
+      () => this.checkAckTimeout(),
+      Math.min(Math.max(delay, 0), MAX_TIMER_MS),
+    );
+    Deno.unrefTimer(this.ackTimer);
+  }
+
+  /**
+   * Closes the channel, as RabbitMQ does, when its oldest unacked delivery is older than the
+   * timeout. Tags only grow, so the map's first entry is the oldest: one look, not a scan.
+   */
+  private checkAckTimeout(): void {
+    this.ackTimer = undefined;
+    if (this.closing) return;
+    const oldest = this.unacked.values().next().value;
+    if (oldest === undefined) return;
+    const timeout = this.conn.server.options.consumerTimeoutMs;
+    if (Date.now() - oldest.at < timeout) return this.armAckTimer(oldest.at);
+    const e = preconditionFailed(
+      `delivery acknowledgement on channel ${this.id} timed out. Timeout value used: ${timeout} ms. ` +
+        "This timeout value can be configured, see consumers doc guide to learn more",
+    );
+    e.methodId = NO_METHOD;
+    this.closeWithError(e);
   }
 
   private requeueAll(): void {
@@ -867,6 +915,8 @@ export class Channel {
 
   /** Releases the channel's consumers and requeues its unacked messages. Idempotent. */
   shutdown(): void {
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
     this.pending = undefined;
     this.tx = undefined;
     if (this.replyConsumer) stopReplyConsumer(this.conn.server.broker, this.replyConsumer);

@@ -82,6 +82,8 @@ export class Connection {
   clientProperties: FieldTable = {};
   /** Client announced consumer_cancel_notify: it understands a server-sent basic.cancel. */
   consumerCancelNotify = false;
+  /** Client announced connection.blocked: it is told when a resource alarm blocks it. */
+  connectionBlocked = false;
   authFailureClose = false;
   readonly channels = new Map<number, Channel>();
   /** Publishes received on this connection (deliveries are counted per channel). */
@@ -93,6 +95,15 @@ export class Connection {
   readonly fedQueues = new Set<Queue>();
   /** True while reading is paused because queues this connection feeds are backlogged. */
   flowBlocked = false;
+  /**
+   * True while reading is paused because this connection published during a resource alarm
+   * (RabbitMQ's "blocked" state); see {@link holdForAlarm}.
+   */
+  alarmBlocked = false;
+  /** Set by a basic.publish during an alarm: frames after it wait until the alarm clears. */
+  private holdReading = false;
+  /** Ends a wait for the alarm to clear early (the connection closes). */
+  private alarmWake: (() => void) | undefined;
   /** Channels with publisher confirms to write before the next flush. */
   readonly pendingConfirms = new Set<Channel>();
 
@@ -132,6 +143,13 @@ export class Connection {
         this.process();
         if (this.out.pos > 0) this.flush();
         if (this.fedQueues.size > 0) await this.flowControl();
+        while (this.holdReading) {
+          await this.holdForAlarm();
+          // The frames that arrived after the publish are still in the buffer.
+          this.process();
+          if (this.out.pos > 0) this.flush();
+          if (this.fedQueues.size > 0) await this.flowControl();
+        }
       }
     } catch (err) {
       if (this.state !== State.Closed && !(err instanceof Deno.errors.BadResource)) {
@@ -158,6 +176,39 @@ export class Connection {
       this.lastReceived = Date.now(); // a paused reader has not missed the client's heartbeats
     }
     this.flowBlocked = false;
+  }
+
+  /**
+   * Resource alarms: a connection that publishes while an alarm is on is no longer read from
+   * until every alarm has cleared, as RabbitMQ does. It gets connection.blocked (and later
+   * connection.unblocked) when it announced that capability. Deliveries to it go on; its
+   * heartbeats are not expected meanwhile.
+   */
+  private async holdForAlarm(): Promise<void> {
+    const alarms = this.server.alarms;
+    if (alarms.blocked && this.state === State.Running) {
+      this.alarmBlocked = true;
+      if (this.connectionBlocked) {
+        this.send(0, { id: spec.CONNECTION_BLOCKED, reason: alarms.reason });
+      }
+      log.debug("connection blocked by resource alarm", {
+        connection: this.name,
+        reason: alarms.reason,
+      });
+      while (alarms.blocked && this.state === State.Running) {
+        await Promise.race([
+          alarms.whenClear(),
+          new Promise<void>((resolve) => this.alarmWake = resolve),
+        ]);
+      }
+      this.alarmWake = undefined;
+      this.alarmBlocked = false;
+      this.lastReceived = Date.now();
+      if (this.connectionBlocked && this.state === State.Running) {
+        this.send(0, { id: spec.CONNECTION_UNBLOCKED });
+      }
+    }
+    this.holdReading = false;
   }
 
   /** Moves the unread tail to the front, growing the buffer when a frame needs more room. */
@@ -197,7 +248,7 @@ export class Connection {
         this.readEnd,
         this.frameMax,
         this.onFrame,
-        () => this.state === State.Closed,
+        () => this.state === State.Closed || this.holdReading,
       );
       if (this.readStart === this.readEnd) this.readStart = this.readEnd = 0;
     } catch (err) {
@@ -234,7 +285,10 @@ export class Connection {
           try {
             const method = decode(id, r);
             if (channelId === 0) this.onConnectionMethod(method);
-            else this.channelFor(channelId, method).onMethod(method);
+            else {
+              this.channelFor(channelId, method).onMethod(method);
+              if (id === spec.BASIC_PUBLISH && this.server.alarms.blocked) this.holdReading = true;
+            }
           } catch (err) {
             // Errors name the method that caused them unless they already name one.
             const e = err instanceof DecodeError
@@ -384,6 +438,7 @@ export class Connection {
     if (caps && typeof caps === "object" && !Array.isArray(caps)) {
       const c = caps as FieldTable;
       this.consumerCancelNotify = c.consumer_cancel_notify === true;
+      this.connectionBlocked = c["connection.blocked"] === true;
       this.authFailureClose = c.authentication_failure_close === true;
     }
     const response = typeof m.response === "string"
@@ -479,6 +534,7 @@ export class Connection {
     const intervalMs = this.heartbeat * 1000;
     this.timer = setInterval(() => {
       const now = Date.now();
+      if (this.alarmBlocked) this.lastReceived = now; // a blocked reader misses no heartbeats
       if (now - this.lastReceived > intervalMs * 2) {
         log.warn("closing connection: missed heartbeats from client", {
           connection: this.name,
@@ -524,6 +580,7 @@ export class Connection {
     this.send(0, closeMethod(e));
     this.shutdownChannels();
     this.state = State.Closing;
+    this.alarmWake?.();
     this.flush();
     setTimeout(() => this.terminate(), CLOSE_OK_TIMEOUT_MS);
   }
@@ -613,6 +670,7 @@ export class Connection {
     const wasClosed = this.state === State.Closed && this.socketClosed;
     if (wasClosed) return;
     this.state = State.Closed;
+    this.alarmWake?.();
     this.shutdownChannels();
     if (!this.socketClosed) {
       this.socketClosed = true;

@@ -6,6 +6,7 @@ import type { Broker } from "../broker/broker.ts";
 import { log, setLogLevel } from "../log.ts";
 import type { LogLevel } from "../log.ts";
 import { Connection } from "./connection.ts";
+import { AlarmMonitor } from "./alarms.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_CONFIG } from "../config/types.ts";
 import type { BrokerConfig, ListenerAddress } from "../config/types.ts";
@@ -62,6 +63,11 @@ export class BrokerServer implements LiveServer {
   private control: ControlListener | undefined;
   /** The management HTTP server, when management.enabled. */
   admin: AdminServer | undefined;
+  /**
+   * Memory and disk alarms, sampled from construction until close. Tests clear an alarm they
+   * raised with a tiny watermark through `alarms.setMemoryHighWatermark`.
+   */
+  readonly alarms: AlarmMonitor;
   private closed = false;
   private readonly accepting: Promise<void>[];
 
@@ -72,6 +78,11 @@ export class BrokerServer implements LiveServer {
     readonly messages: MessageStore | undefined,
     readonly options: ServerOptions,
   ) {
+    this.alarms = new AlarmMonitor({
+      memoryHighWatermark: options.memoryHighWatermark,
+      diskFreeLimit: options.diskFreeLimit,
+      dataDir: options.dataDir,
+    }).start();
     this.service = new ControlService(broker, store, this);
     this.accepting = listeners.map((l) => this.acceptLoop(l));
   }
@@ -130,6 +141,7 @@ export class BrokerServer implements LiveServer {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const c of [...this.connections]) c.terminate();
+    this.alarms.close();
     await this.messages?.close();
     this.store.close();
   }

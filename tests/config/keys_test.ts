@@ -227,6 +227,28 @@ Deno.test("keys: handshake_timeout", async () => {
   await loadFails("handshake_timeout = 10s", "FILE:1: handshake_timeout: '10s' is not an integer");
 });
 
+Deno.test("keys: consumer_timeout (milliseconds, at least 1, as RabbitMQ 3.10)", async () => {
+  assert.equal(DEFAULT_CONFIG.consumerTimeoutMs, 1_800_000);
+  const { config, warnings } = await loadText("consumer_timeout = 60000");
+  assert.equal(config.consumerTimeoutMs, 60000);
+  assert.deepEqual(warnings, []);
+  // Longer than the largest timer delay is fine: the channel re-arms its check.
+  assert.equal((await loadText("consumer_timeout = 3600000000")).config.consumerTimeoutMs, 36e8);
+  await loadFails(
+    "consumer_timeout = 0",
+    "FILE:1: consumer_timeout: '0' is out of range (at least 1)",
+  );
+  await loadFails(
+    "consumer_timeout = -5",
+    "FILE:1: consumer_timeout: '-5' is out of range (at least 1)",
+  );
+  // RabbitMQ's schema has no `infinity` here (only advanced.config can unset the timeout).
+  await loadFails(
+    "consumer_timeout = infinity",
+    "FILE:1: consumer_timeout: 'infinity' is not an integer",
+  );
+});
+
 Deno.test("keys: management", async () => {
   const { config } = await loadText(
     "management.tcp.port = 15673\nmanagement.tcp.ip = 127.0.0.1\nmanagement.enabled = false",

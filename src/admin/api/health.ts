@@ -1,8 +1,9 @@
 /**
  * Health checks: /api/health/checks/{alarms,local-alarms,virtual-hosts,is-in-service,
  * port-listener/PORT,protocol-listener/PROTOCOL} answer {"status":"ok"} (or 503 {"status":
- * "failed", "reason"}), and the older /api/aliveness-test/{vhost} declares the aliveness-test
- * queue, publishes to it and reads the message back.
+ * "failed", "reason"}; the alarm checks also list the alarms in effect as RabbitMQ does,
+ * "alarms": [{"node", "resource": "memory" | "disk"}]), and the older /api/aliveness-test/{vhost}
+ * declares the aliveness-test queue, publishes to it and reads the message back.
  */
 import type { Ctx, Router } from "../router.ts";
 import { call, json } from "../http.ts";
@@ -11,8 +12,12 @@ import { splitAddress } from "./overview.ts";
 
 export function register(r: Router): void {
   const ok = () => json({ status: "ok" });
-  r.on("GET", "/api/health/checks/alarms", "management", ok);
-  r.on("GET", "/api/health/checks/local-alarms", "management", ok);
+  r.on("GET", "/api/health/checks/alarms", "management", (ctx) => {
+    return alarms(ctx, "There are alarms in effect in the cluster");
+  });
+  r.on("GET", "/api/health/checks/local-alarms", "management", (ctx) => {
+    return alarms(ctx, "There are alarms in effect on the node");
+  });
   r.on("GET", "/api/health/checks/virtual-hosts", "management", ok);
   r.on("GET", "/api/health/checks/is-in-service", "management", ok);
   r.on("GET", "/api/health/checks/port-listener/:port", "management", portListener);
@@ -21,6 +26,12 @@ export function register(r: Router): void {
     call(() => ctx.service.alivenessTest(requireVhost(ctx)));
     return ok();
   });
+}
+
+function alarms(ctx: Ctx, reason: string): Response {
+  const node = ctx.service.nodeName;
+  const active = ctx.service.alarms().map((resource) => ({ node, resource }));
+  return active.length === 0 ? json({ status: "ok" }) : failed(reason, { alarms: active });
 }
 
 function ports(ctx: Ctx): number[] {

@@ -21,6 +21,7 @@ function node(ctx: Ctx): Record<string, unknown> {
   const memLimit = mem.absolute ?? Math.round((mem.relative ?? 0.6) * total);
   const diskLimit = disk.absolute ?? Math.round((disk.relative ?? 0) * total);
   const fdTotal = s.fd_total as number | undefined;
+  const alarms = ctx.service.alarms();
   return {
     name: s.name,
     type: "disc",
@@ -31,11 +32,11 @@ function node(ctx: Ctx): Record<string, unknown> {
     run_queue: 0,
     mem_used: s.mem_used,
     mem_limit: memLimit,
-    mem_alarm: false,
+    mem_alarm: alarms.includes("memory"),
     mem_calculation_strategy: "rss",
     disk_free: s.disk_free,
     disk_free_limit: diskLimit,
-    disk_free_alarm: false,
+    disk_free_alarm: alarms.includes("disk"),
     fd_used: s.fd_used,
     fd_total: fdTotal,
     sockets_used: s.sockets_used,
