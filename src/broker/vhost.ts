@@ -84,6 +84,7 @@ export class VHost {
   readonly queues = new Map<string, Queue>();
   readonly defaultExchange: Exchange;
   readonly stats = new MessageStats();
+  private readonly routeScratch = new Set<Destination>();
   /** Durable storage of entities and messages; undefined when running without a data dir. */
   persistence: EntityPersistence | undefined;
   messages: MessagePersistence | undefined;
@@ -474,7 +475,9 @@ export class VHost {
       if (q) out.add(q);
       return;
     }
-    const dests = new Set<Destination>();
+    // Routing is never re-entered while it runs, so one scratch set serves every call.
+    const dests = this.routeScratch;
+    dests.clear();
     this.routeVia(ex, msg, dests);
     if (dests.size === 0) return;
     let visited: Set<Exchange> | undefined;

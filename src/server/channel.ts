@@ -138,6 +138,8 @@ export class Channel {
   /** Results of permission checks, valid while the permission table's version is unchanged. */
   private readonly permCache = new Map<string, boolean>();
   readonly stats = new MessageStats();
+  /** Scratch for the queues one publish is routed to (see route()). */
+  private readonly routed = new Set<Queue>();
   private permVersion = -1;
 
   private confirmMode = false;
@@ -803,7 +805,9 @@ export class Channel {
   private route(msg: Message, mandatory: boolean): number {
     // The exchange may have been deleted since basic.publish was read; that is a 404 too.
     const ex = this.vhost.exchange(msg.exchange);
-    const queues = new Set<Queue>();
+    // One set per channel, emptied per publish: routing is not re-entered from here.
+    const queues = this.routed;
+    queues.clear();
     // A direct reply-to reply goes straight to its channel's consumer, through no queue.
     const replied = msg.exchange === "" && isReplyKey(msg.routingKey) &&
       deliverReply(this.conn.server.broker, msg);
