@@ -1,8 +1,9 @@
 /**
  * Load generator for AMQP 0-9-1 brokers, in the spirit of RabbitMQ's PerfTest and lavinmqperf.
- * Drives any broker at an amqp:// URI on this machine with the npm client
- * `@cloudamqp/amqp-client` (not our broker's code), and reports publish rate, delivery rate,
- * latency and loss.
+ * Drives any broker at an amqp:// URI on this machine and reports publish rate, delivery rate,
+ * latency and loss. Producers and consumers use a minimal wire client of the benchmark's own
+ * (scripts/bench/wire.ts, no broker code) by default, or the npm client `@cloudamqp/amqp-client`
+ * with `--client amqp-client`; topology and the other scenarios use amqp-client.
  *
  *   deno task bench -- --producers 1 --consumers 1 --size 16 --duration 10
  *   deno task bench -- --scenario 3 --json
@@ -16,8 +17,16 @@ import { runConnections } from "./bench/connections.ts";
 import { runQueues } from "./bench/queues.ts";
 import { runRecovery } from "./bench/recovery.ts";
 import { runThroughput, type ThroughputOptions } from "./bench/throughput.ts";
-import { assertLoopback, CLIENT_NAME, findListenerPid, hostPort, readVm } from "./bench/util.ts";
+import {
+  assertLoopback,
+  CLIENT_NAME,
+  findListenerPid,
+  hostPort,
+  readVm,
+  WIRE_CLIENT_NAME,
+} from "./bench/util.ts";
 import { formatResult } from "./bench/report.ts";
+import type { BenchClient } from "./bench/consumers.ts";
 
 const USAGE = `Usage: deno task bench -- [options]
 
@@ -52,6 +61,9 @@ Scenarios (--scenario NAME or number):
                     (default 200000, at most 1000000) persistent 1 KiB messages, SIGTERM,
                     restart, time to port / to full count, RSS; then drains to check for loss
                     (--no-drain skips). --data-dir DIR keeps the data; --broker-port P.
+Client:
+  --client NAME          wire (default: scripts/bench/wire.ts, pre-encoded batched publishes,
+                         in-place frame scanning) or amqp-client (@cloudamqp/amqp-client 4)
 Output:
   --broker-pid PID       also report the broker's VmRSS / VmHWM after the run
   --json                 one JSON object on stdout
@@ -94,6 +106,19 @@ function int(name: string, v: string | undefined, def: number, min: number, max:
   return n;
 }
 
+function benchClient(v: string): BenchClient {
+  if (v !== "wire" && v !== "amqp-client") {
+    throw new Error(`--client must be wire or amqp-client, got ${v}`);
+  }
+  return v;
+}
+
+/** Which client a scenario's messages went through. */
+function clientName(key: string | undefined, client: string): string {
+  const throughput = key === undefined || Number(key) <= 6;
+  return throughput && client === "wire" ? WIRE_CLIENT_NAME : CLIENT_NAME;
+}
+
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -122,6 +147,7 @@ async function main(args: string[]): Promise<number> {
       "no-drain": { type: "boolean" },
       json: { type: "boolean" },
       label: { type: "string" },
+      client: { type: "string", default: "wire" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -185,6 +211,7 @@ async function main(args: string[]): Promise<number> {
         rate: int("rate", values.rate, sc?.rate ?? 0, 0, 10_000_000),
         duration: int("duration", values.duration, 10, 1, 300),
         drainTimeout: 60,
+        client: benchClient(values.client!),
       };
       if (o.consumers > 0 && o.consumers < o.queues) {
         throw new Error(
@@ -203,7 +230,7 @@ async function main(args: string[]): Promise<number> {
   const out = {
     scenario: sc?.name ?? "custom",
     label: values.label,
-    client: CLIENT_NAME,
+    client: clientName(key, values.client!),
     started,
     ...result,
     uri: String(result.uri ?? uri).replace(/\/\/[^@/]*@/, "//***@"),

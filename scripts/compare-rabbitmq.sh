@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare our broker with RabbitMQ (Debian's rabbitmq-server) on this machine, scenario by
-# scenario, alternating between the two, with the same client (scripts/bench.ts, which uses the
-# npm client @cloudamqp/amqp-client).
+# scenario, alternating between the two, with the same client (scripts/bench.ts: its own minimal
+# wire client for producers and consumers, @cloudamqp/amqp-client for topology and scenarios 7-8).
 #
 #   bash scripts/compare-rabbitmq.sh [--rounds N] [--duration S] [--scenarios "7 8 1 2 3 4 5 6"]
 #                                    [--rmq-port P] [--our-port P] [--out FILE.jsonl]
@@ -58,7 +58,8 @@ if ! head -c 4 "$DENO" | grep -q ELF; then
 fi
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$RMQ_PORT" "$((RMQ_PORT + 20000))" "$OUR_PORT" "$((OUR_PORT + 10000))"; do
+for p in "$RMQ_PORT" "$((RMQ_PORT + 20000))" "$OUR_PORT" "$((OUR_PORT + 10000))" \
+  "$((OUR_PORT + 10001))"; do
   if port_open "$p"; then
     echo "port $p is already in use; choose other ports with --rmq-port / --our-port" >&2
     exit 1
@@ -81,6 +82,9 @@ start_rmq() {
     HOME="$d/home" \
     RABBITMQ_NODENAME=bench@localhost \
     RABBITMQ_NODE_PORT="$RMQ_PORT" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     RABBITMQ_DIST_PORT="$((RMQ_PORT + 20000))" \
     RABBITMQ_MNESIA_BASE="$d/mnesia" \
     RABBITMQ_LOG_BASE="$d/log" \
@@ -125,8 +129,10 @@ start_ours() {
   local d="$TMP/ours"
   rm -rf "$d"
   mkdir -p "$d/data"
-  setsid "$DENO" run -A "$ROOT/main.ts" serve --port "$OUR_PORT" \
-    --admin-port "$((OUR_PORT + 10000))" --data-dir "$d/data" --log-level warn \
+  setsid "$DENO" run -A "$ROOT/main.ts" serve --port "$OUR_PORT" --bind 127.0.0.1 \
+    --admin-port "$((OUR_PORT + 10000))" --admin-bind 127.0.0.1 \
+    --metrics-port "$((OUR_PORT + 10001))" --metrics-bind 127.0.0.1 \
+    --data-dir "$d/data" --log-level warn \
     >>"$TMP/ours.log" 2>&1 </dev/null &
   OUR_PID=$!
   local i

@@ -15,6 +15,8 @@
  *   --cases N         socket cases per round (default 500)
  *   --concurrency N   connections in flight (default 8)
  *   --iterations N    decoder inputs per round (default 50000)
+ *   --large-body N    largest of the occasional large message bodies (default 20000; a case
+ *                     replays only with the value it ran with)
  *   --decoder-only    only the decoders (no broker)
  *   --port N          fuzz the broker listening on 127.0.0.1:N instead of an in-process one
  *   --log-level L     the in-process broker's log level (default error)
@@ -22,10 +24,9 @@
 import { startServer } from "../src/server/server.ts";
 import type { BrokerServer } from "../src/server/server.ts";
 import type { LogLevel } from "../src/log.ts";
-import * as spec from "../src/amqp/spec.ts";
-import { decoderFuzz, FuzzFailure, socketFuzz } from "../tests/helpers/fuzz.ts";
+import { decoderFuzz, FuzzFailure, socketFuzz, tidyFuzzQueues } from "../tests/helpers/fuzz.ts";
 import type { SocketFuzzStats } from "../tests/helpers/fuzz.ts";
-import { RawAmqp, rawRoundTrip } from "../tests/helpers/raw_amqp.ts";
+import { rawRoundTrip } from "../tests/helpers/raw_amqp.ts";
 
 interface Args {
   seconds: number;
@@ -34,6 +35,7 @@ interface Args {
   cases: number;
   concurrency: number;
   iterations: number;
+  largeBody?: number;
   decoderOnly: boolean;
   port?: number;
   logLevel: LogLevel;
@@ -78,6 +80,9 @@ function parseArgs(argv: string[]): Args {
       case "--port":
         args.port = num();
         break;
+      case "--large-body":
+        args.largeBody = num();
+        break;
       case "--decoder-only":
         args.decoderOnly = true;
         break;
@@ -88,7 +93,8 @@ function parseArgs(argv: string[]): Args {
       case "--help":
         console.log(
           "usage: deno run -A scripts/fuzz.ts [--seconds N] [--seed N] [--case N] [--cases N]\n" +
-            "  [--concurrency N] [--iterations N] [--decoder-only] [--port N] [--log-level L]",
+            "  [--concurrency N] [--iterations N] [--large-body N] [--decoder-only] [--port N]\n" +
+            "  [--log-level L]",
         );
         Deno.exit(0);
         break;
@@ -121,32 +127,6 @@ if (!args.decoderOnly && args.port === undefined) {
     handshakeTimeoutMs: 2_000,
   });
   port = server.port;
-}
-
-/** Deletes the queues and exchanges the fuzz names most, so a long run's memory stays flat. */
-async function tidy(): Promise<void> {
-  const c = await RawAmqp.connect(port);
-  try {
-    await c.openChannel(1);
-    for (const name of ["fz-a", "fz-b", "fz-c", "a.b.c", "/", "#", "*.a.#", "fanout"]) {
-      await c.sendMethod(1, {
-        id: spec.QUEUE_DELETE,
-        ticket: 0,
-        queue: name,
-        ifUnused: false,
-        ifEmpty: false,
-        nowait: false,
-      });
-      const got = await c.readMethod();
-      if (got?.method.id === spec.CHANNEL_CLOSE) {
-        // exclusive to a fuzz connection still closing, or the like: skip it
-        await c.sendMethod(1, { id: spec.CHANNEL_CLOSE_OK });
-        await c.openChannel(1);
-      }
-    }
-  } finally {
-    await c.closeGracefully();
-  }
 }
 
 function merge(total: SocketFuzzStats, s: SocketFuzzStats): void {
@@ -186,6 +166,7 @@ try {
       cases: 1,
       firstCase: args.case,
       concurrency: 1,
+      largeBody: args.largeBody,
       trace: (line) => console.log(line),
     });
     merge(total, s);
@@ -209,13 +190,14 @@ try {
         cases: args.cases,
         firstCase: nextCase,
         concurrency: args.concurrency,
+        largeBody: args.largeBody,
         deadline,
       });
       nextCase += s.cases;
       merge(total, s);
       try {
         await rawRoundTrip(port);
-        await tidy();
+        await tidyFuzzQueues(port); // so a long run's memory stays flat
       } catch (err) {
         failures.push(`after case ${nextCase}: the broker no longer serves a client: ${err}`);
       }

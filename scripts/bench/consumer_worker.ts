@@ -9,6 +9,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { type ConsumerPlan, startConsumers } from "./consumers.ts";
+import { startWireConsumers } from "./wire_load.ts";
 
 let stop: (() => Promise<unknown>) | undefined;
 
@@ -20,7 +21,8 @@ self.onmessage = async (e: MessageEvent) => {
       return;
     }
     const { plan, shared } = e.data as { plan: ConsumerPlan; shared: SharedArrayBuffer };
-    stop = await startConsumers(plan, new Float64Array(shared));
+    const start = plan.client === "wire" ? startWireConsumers : startConsumers;
+    stop = await start(plan, new Float64Array(shared));
     self.postMessage({ ready: true });
   } catch (err) {
     self.postMessage({ error: (err as Error).message });

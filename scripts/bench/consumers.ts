@@ -28,7 +28,12 @@ export interface ConsumerPlan {
   ackEvery: number;
   prefetch: number;
   size: number;
+  /** Which client library the consumers use. */
+  client: BenchClient;
 }
+
+/** The benchmark's clients: the minimal wire client (wire.ts) or @cloudamqp/amqp-client. */
+export type BenchClient = "wire" | "amqp-client";
 
 /** What the consumers report when stopped. */
 export interface ConsumerFinal {

@@ -89,3 +89,17 @@ export class Histogram {
     };
   }
 }
+
+/** A summary with its milliseconds rounded to `digits` decimals, for reports. */
+export function roundedSummary(s: LatencySummary, digits: number): LatencySummary {
+  const f = 10 ** digits;
+  const r = (n: number) => Math.round(n * f) / f;
+  return {
+    count: s.count,
+    p50: r(s.p50),
+    p95: r(s.p95),
+    p99: r(s.p99),
+    max: r(s.max),
+    mean: r(s.mean),
+  };
+}

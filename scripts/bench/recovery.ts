@@ -54,12 +54,14 @@ export interface RecoveryResult {
   errors: string[];
 }
 
-interface Broker {
+/** A broker started by {@link startBroker}: the process and the file its output goes to. */
+export interface Broker {
   child: Deno.ChildProcess;
   log: Deno.FsFile;
 }
 
-function startBroker(cmd: string[], port: number, dataDir: string, logPath: string): Broker {
+/** Runs `cmd` with `--port P --data-dir D` appended; stdout and stderr go to `logPath`. */
+export function startBroker(cmd: string[], port: number, dataDir: string, logPath: string): Broker {
   const log = Deno.openSync(logPath, { create: true, append: true });
   const child = new Deno.Command(cmd[0], {
     args: [...cmd.slice(1), "--port", String(port), "--data-dir", dataDir],
@@ -76,7 +78,12 @@ function startBroker(cmd: string[], port: number, dataDir: string, logPath: stri
   return { child, log };
 }
 
-async function waitPort(port: number, child: Deno.ChildProcess, timeoutS: number): Promise<void> {
+/** Resolves once `port` accepts TCP connections; throws if the child exits first or on timeout. */
+export async function waitPort(
+  port: number,
+  child: Deno.ChildProcess,
+  timeoutS: number,
+): Promise<void> {
   const until = now() + timeoutS * 1000;
   let exited = false;
   child.status.then(() => exited = true);
@@ -88,7 +95,8 @@ async function waitPort(port: number, child: Deno.ChildProcess, timeoutS: number
   throw new Error(`port ${port} did not accept within ${timeoutS} s`);
 }
 
-async function stopBroker(b: Broker, timeoutS: number): Promise<number | null> {
+/** SIGTERM, then SIGKILL after `timeoutS`; the exit code, or null when it had to be killed. */
+export async function stopBroker(b: Broker, timeoutS: number): Promise<number | null> {
   try {
     b.child.kill("SIGTERM");
   } catch {

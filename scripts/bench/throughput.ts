@@ -9,9 +9,10 @@
  */
 import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
 import { setImmediate } from "node:timers";
-import { Histogram, type LatencySummary } from "./histogram.ts";
+import { Histogram, type LatencySummary, roundedSummary } from "./histogram.ts";
 import { closeQuietly, connect, now, round, runId, sleep, wallNow } from "./util.ts";
-import { type ConsumerFinal, type ConsumerPlan, Slot } from "./consumers.ts";
+import { type BenchClient, type ConsumerFinal, type ConsumerPlan, Slot } from "./consumers.ts";
+import { openWireProducer } from "./wire_load.ts";
 
 /** What one throughput run does. */
 export interface ThroughputOptions {
@@ -35,6 +36,8 @@ export interface ThroughputOptions {
   duration: number;
   /** Upper bound on the drain after publishing stops, in seconds. */
   drainTimeout: number;
+  /** The client producers and consumers use (topology always goes through amqp-client). */
+  client: BenchClient;
 }
 
 /** What one throughput run measured. */
@@ -109,6 +112,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     ackEvery: o.ackEvery,
     prefetch: o.prefetch,
     size: o.size,
+    client: o.client,
   };
   const ready = fromWorker();
   worker.postMessage({ plan, shared: sharedBuf });
@@ -119,23 +123,30 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   }
 
   // Producers, each on its own connection.
-  const producerChannels: { client: AMQPClient; ch: AMQPChannel }[] = [];
+  let stop = false;
+  const done = () => stop || now() >= deadline;
+  let deadline = Infinity;
+  const runs: ((done: () => boolean) => Promise<void>)[] = [];
+  const closers: (() => Promise<void>)[] = [];
   for (let p = 0; p < o.producers; p++) {
+    if (o.client === "wire") {
+      const plan = { ...o, exchange };
+      const producer = await openWireProducer(plan, p, c, errors);
+      runs.push(producer.run);
+      closers.push(producer.close);
+      continue;
+    }
     const client = await connect(o.uri, errors, `bench-producer-${p}`);
     clients.push(client);
     const ch = await client.channel();
     if (o.confirm > 0) await ch.confirmSelect();
-    producerChannels.push({ client, ch });
+    runs.push((d) => produce(o, p, client, ch, exchange, c, errors, d));
   }
 
-  let stop = false;
   const t0 = now();
-  const deadline = t0 + o.duration * 1000;
+  deadline = t0 + o.duration * 1000;
   const stopTimer = setTimeout(() => stop = true, o.duration * 1000);
-  const producerRuns = producerChannels.map(({ client, ch }, p) =>
-    produce(o, p, client, ch, exchange, c, errors, () => stop || now() >= deadline)
-  );
-  await Promise.all(producerRuns);
+  await Promise.all(runs.map((run) => run(done)));
   clearTimeout(stopTimer);
   const publishSeconds = (now() - t0) / 1000;
   shared[Slot.Measuring] = 0;
@@ -176,6 +187,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   }
   const received = shared[Slot.Received];
 
+  for (const close of closers) await close();
   for (const client of clients.slice(1)) await closeQuietly(client);
   try {
     for (const q of queueNames) await adminCh.queueDelete(q);
@@ -205,19 +217,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     deliveryMBps: round((windowReceived * o.size) / publishSeconds / 1e6, 2),
     publishSeconds: round(publishSeconds, 2),
     drainSeconds: round(drainSeconds, 2),
-    latencyMs: roundLatency(hist.summary()),
+    latencyMs: roundedSummary(hist.summary(), 3),
     errors: errors.slice(0, 20),
-  };
-}
-
-function roundLatency(s: LatencySummary): LatencySummary {
-  return {
-    count: s.count,
-    p50: round(s.p50, 3),
-    p95: round(s.p95, 3),
-    p99: round(s.p99, 3),
-    max: round(s.max, 3),
-    mean: round(s.mean, 3),
   };
 }
 

@@ -8,6 +8,9 @@ import { AMQPClient } from "@cloudamqp/amqp-client";
 /** Name and version of the AMQP client library every scenario uses. */
 export const CLIENT_NAME = "@cloudamqp/amqp-client 4 (npm)";
 
+/** The benchmark's own minimal client (wire.ts), used for producers and consumers by default. */
+export const WIRE_CLIENT_NAME = "bench wire client (scripts/bench/wire.ts)";
+
 /** The frame_max the benchmark clients ask for (RabbitMQ's default); the client's own is 8 KiB. */
 export const FRAME_MAX = 131072;
 

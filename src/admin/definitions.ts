@@ -8,6 +8,8 @@
  */
 import { tableFromJson } from "./amqp_json.ts";
 import type { FieldTable } from "../amqp/table.ts";
+import { parseVhostLimits, VhostLimitsError } from "../broker/vhost_limits.ts";
+import type { VhostLimits } from "../broker/vhost_limits.ts";
 
 /** The RabbitMQ release whose management API and definitions format we follow. */
 export const RABBITMQ_COMPAT_VERSION = "3.13.7";
@@ -74,6 +76,22 @@ export interface PolicyDefinition {
   priority: number;
 }
 
+/**
+ * A runtime parameter. The only component this broker has is RabbitMQ's `vhost-limits` (name
+ * `limits`, value `{"max-connections": N, "max-queues": N}`), which is how RabbitMQ exports vhost
+ * limits.
+ */
+export interface ParameterDefinition {
+  value: unknown;
+  vhost: string;
+  component: string;
+  name: string;
+}
+
+/** The component and name under which RabbitMQ keeps a vhost's limits. */
+export const VHOST_LIMITS_COMPONENT = "vhost-limits";
+export const VHOST_LIMITS_NAME = "limits";
+
 /** The whole document, as exported (per-vhost exports carry only the entity lists). */
 export interface Definitions {
   rabbit_version: string;
@@ -84,7 +102,7 @@ export interface Definitions {
   vhosts?: VhostDefinition[];
   permissions?: PermissionDefinition[];
   topic_permissions?: unknown[];
-  parameters: unknown[];
+  parameters: ParameterDefinition[];
   global_parameters?: unknown[];
   policies: PolicyDefinition[];
   queues: QueueDefinition[];
@@ -145,12 +163,19 @@ export interface PolicyImport {
   priority: number;
 }
 
+/** A vhost's limits to import: they replace the vhost's own (as rabbitmqctl set_vhost_limits). */
+export interface VhostLimitsImport {
+  vhost: string;
+  limits: VhostLimits;
+}
+
 /** A validated document, ready for the service to apply in order. */
 export interface ParsedDefinitions {
   users: UserImport[];
   vhosts: VhostImport[];
   permissions: PermissionDefinition[];
   policies: PolicyImport[];
+  vhostLimits: VhostLimitsImport[];
   exchanges: ExchangeImport[];
   queues: QueueImport[];
   bindings: BindingImport[];
@@ -161,9 +186,11 @@ export interface ParsedDefinitions {
 /** The document is not valid definitions; the message says which entry and why. */
 export class DefinitionsError extends Error {}
 
-/** Sections accepted and skipped: this broker has no parameters or topic permissions. */
+/**
+ * Sections accepted and skipped: this broker has no global parameters or topic permissions, and
+ * of the runtime parameters only vhost limits (the others are counted as ignored).
+ */
 const IGNORED_SECTIONS = [
-  "parameters",
   "global_parameters",
   "topic_permissions",
 ] as const;
@@ -232,6 +259,7 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
     vhosts: [],
     permissions: [],
     policies: [],
+    vhostLimits: [],
     exchanges: [],
     queues: [],
     bindings: [],
@@ -302,6 +330,23 @@ export function parseDefinitions(doc: unknown, vhost?: string): ParsedDefinition
       priority,
     };
   });
+  const parameters = list(d, "parameters");
+  for (const [i, p] of parameters.entries()) {
+    if (p.component !== VHOST_LIMITS_COMPONENT) continue;
+    const where = `parameters[${i}]`;
+    const name = str(p, "name", where);
+    if (name !== VHOST_LIMITS_NAME) {
+      throw new DefinitionsError(`${where}: vhost limits must be named '${VHOST_LIMITS_NAME}'`);
+    }
+    try {
+      out.vhostLimits.push({ vhost: vhostOf(p, where), limits: parseVhostLimits(p.value) });
+    } catch (err) {
+      if (err instanceof VhostLimitsError) throw new DefinitionsError(`${where}: ${err.message}`);
+      throw err;
+    }
+  }
+  const otherParameters = parameters.length - out.vhostLimits.length;
+  if (otherParameters > 0) out.ignored.parameters = otherParameters;
   out.exchanges = list(d, "exchanges").map((e, i) => {
     const where = `exchanges[${i}]`;
     return {

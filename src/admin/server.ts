@@ -1,7 +1,8 @@
 /**
  * The management HTTP server: RabbitMQ's management API under /api (basic auth, JSON) and the
  * embedded web UI's files at their paths (no auth). Handlers read and change the broker through
- * the control service only; a rate sampler runs beside it and stops with it.
+ * the control service only; a rate sampler runs beside it and stops with it. It listens on plain
+ * HTTP, HTTPS (management.ssl.*) or both, serving the same API on each.
  *
  *   const admin = AdminServer.start(service, { port: 15672, hostname: "0.0.0.0", … });
  *   …
@@ -19,9 +20,11 @@ import { UI_ASSETS } from "./ui/assets.ts";
 import { registerApi } from "./api/mod.ts";
 
 export interface AdminServerOptions extends Omit<AdminInfo, "port"> {
-  /** 0 picks a free port (tests). */
+  /** The plain HTTP port; 0 picks a free one (tests); -1: no plain HTTP listener. */
   port: number;
   hostname: string;
+  /** An HTTPS listener too (management.ssl.*): address, certificate chain and key (PEM). */
+  tls?: { port: number; hostname: string; cert: string; key: string };
   /** Users that may log in from loopback addresses only (loopback_users). */
   loopbackUsers: readonly string[];
   sampleIntervalMs?: number;
@@ -29,12 +32,13 @@ export interface AdminServerOptions extends Omit<AdminInfo, "port"> {
 
 export class AdminServer {
   private constructor(
-    private readonly http: Deno.HttpServer<Deno.NetAddr>,
+    private readonly http: Deno.HttpServer<Deno.NetAddr> | undefined,
+    private readonly https: Deno.HttpServer<Deno.NetAddr> | undefined,
     readonly rates: Rates,
     private readonly info: AdminInfo,
   ) {}
 
-  /** Listens and starts sampling rates; throws when the port cannot be bound. */
+  /** Listens and starts sampling rates; throws when a port cannot be bound. */
   static start(service: ControlService, options: AdminServerOptions): AdminServer {
     const router = new Router();
     registerApi(router);
@@ -48,25 +52,46 @@ export class AdminServer {
       diskFreeLimit: options.diskFreeLimit,
       dataDir: options.dataDir,
     };
-    const http = Deno.serve(
-      { port: options.port, hostname: options.hostname, onListen: () => {} },
-      (req, conn) =>
-        handle(req, conn.remoteAddr.hostname, router, service, rates, info, options.loopbackUsers),
-    );
-    info.port = http.addr.port;
+    const handler = (req: Request, conn: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+      handle(req, conn.remoteAddr.hostname, router, service, rates, info, options.loopbackUsers);
+    const http = options.port < 0
+      ? undefined
+      : Deno.serve({ port: options.port, hostname: options.hostname, onListen() {} }, handler);
+    let https;
+    try {
+      https = options.tls && Deno.serve({ ...options.tls, onListen() {} }, handler);
+    } catch (err) {
+      http?.shutdown();
+      throw err;
+    }
+    // The port the API reports as its own (overview contexts, health checks): HTTP's, if any.
+    info.port = (http ?? https)?.addr.port ?? -1;
     rates.start();
-    log.info("management HTTP API started", { address: `${options.hostname}:${info.port}` });
-    return new AdminServer(http, rates, info);
+    if (http) {
+      log.info("management HTTP API started", { address: `${options.hostname}:${http.addr.port}` });
+    }
+    if (https) {
+      log.info("management HTTPS API started", {
+        address: `${options.tls!.hostname}:${https.addr.port}`,
+      });
+    }
+    return new AdminServer(http, https, rates, info);
   }
 
+  /** The plain HTTP port (-1 when only HTTPS is served). */
   get port(): number {
-    return this.info.port;
+    return this.http?.addr.port ?? -1;
+  }
+
+  /** The HTTPS port (-1 when there is no HTTPS listener). */
+  get tlsPort(): number {
+    return this.https?.addr.port ?? -1;
   }
 
   /** Stops sampling and listening; requests under way finish first. */
   async close(): Promise<void> {
     this.rates.stop();
-    await this.http.shutdown();
+    await Promise.all([this.http?.shutdown(), this.https?.shutdown()]);
   }
 }
 

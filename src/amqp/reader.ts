@@ -134,7 +134,7 @@ export class Reader {
     this.need(len);
     const start = this.pos;
     this.pos += len;
-    return decodeText(this.buf, start, start + len);
+    return decodeShortString(this.buf, start, start + len);
   }
 
   longstr(): string {
@@ -172,4 +172,42 @@ export function decodeText(buf: Uint8Array, start: number, end: number): string 
     }
   }
   return utf8.decode(buf.subarray(start, end));
+}
+
+/**
+ * Exchange names and routing keys repeat on almost every publish. Decoding them afresh costs a
+ * string allocation per message, and a fresh string's hash is computed again at every Map lookup
+ * (exchange by name, direct bindings by key). This cache hands back the same string object for
+ * the same bytes: a hash of the bytes picks a slot, and a hit is confirmed by comparing the bytes
+ * with the cached string's characters, so a miss allocates nothing beyond the decoded string.
+ * Only ASCII strings of up to 64 bytes are cached (one byte per character makes the comparison
+ * exact); others are decoded every time.
+ */
+
+const SLOTS = 4096;
+const MAX_CACHED = 64;
+const slots: (string | undefined)[] = new Array(SLOTS).fill(undefined);
+
+/** The string for UTF-8 bytes `buf[start, end)`, shared with earlier calls for the same bytes. */
+export function decodeShortString(buf: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  if (len > MAX_CACHED) return decodeText(buf, start, end);
+  let h = 0x811c9dc5 ^ len;
+  let ascii = 0;
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    ascii |= b;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  if (ascii > 0x7f) return decodeText(buf, start, end);
+  const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
+  const cached = slots[slot];
+  if (cached !== undefined && cached.length === len) {
+    let i = 0;
+    while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) return cached;
+  }
+  const text = decodeText(buf, start, end);
+  slots[slot] = text;
+  return text;
 }

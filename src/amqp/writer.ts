@@ -115,6 +115,22 @@ export class Writer {
     // Worst case 3 bytes per UTF-16 unit; encodeInto writes in place, without allocating.
     this.ensure(1 + s.length * 3);
     const start = this.pos;
+    if (s.length <= 64) {
+      // Names and routing keys are mostly short ASCII: copying the characters costs less than
+      // the call into the encoder. The first non-ASCII character falls back to encodeInto.
+      const buf = this.buf;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + 1 + i] = c;
+      }
+      if (i === s.length) {
+        buf[start] = i;
+        this.pos = start + 1 + i;
+        return;
+      }
+    }
     const { written } = utf8.encodeInto(s, this.buf.subarray(start + 1));
     if (written > 255) throw new RangeError(`short string of ${written} bytes (max 255)`);
     this.buf[start] = written;

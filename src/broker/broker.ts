@@ -11,6 +11,7 @@ import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
 import { Policy } from "./policy.ts";
 import type { PolicyApplyTo } from "./policy.ts";
 import { log } from "../log.ts";
+import { parseVhostLimits } from "./vhost_limits.ts";
 
 export class Broker {
   readonly vhosts = new Map<string, VHost>();
@@ -63,6 +64,17 @@ export class Broker {
         log.warn("dropping a stored policy that cannot be read", {
           vhost: p.vhost,
           name: p.name,
+          error: (err as Error).message,
+        });
+      }
+    }
+    for (const l of snapshot.vhostLimits) {
+      const v = b.vhosts.get(l.vhost);
+      try {
+        if (v) v.limits = parseVhostLimits(l.limits);
+      } catch (err) {
+        log.warn("dropping stored vhost limits that cannot be read", {
+          vhost: l.vhost,
           error: (err as Error).message,
         });
       }

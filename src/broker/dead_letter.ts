@@ -15,6 +15,7 @@ import { Field, plainValue } from "../amqp/table.ts";
 import type { FieldTable, FieldValue } from "../amqp/table.ts";
 import { Writer } from "../amqp/writer.ts";
 import { Message } from "./message.ts";
+import { unpinned } from "./body_slab.ts";
 
 /** Why a message was dead-lettered, as the x-death `reason` says it. */
 export type DeathReason = "rejected" | "expired" | "maxlen";
@@ -78,7 +79,12 @@ export function deadLetterCopy(
   delete props.expiration;
   scratch.clear();
   encodeBasicProperties(scratch, props);
-  return new Message(dlx, routingKey ?? msg.routingKey, scratch.bytes().slice(), msg.body);
+  return new Message(
+    dlx,
+    routingKey ?? msg.routingKey,
+    scratch.bytes().slice(),
+    unpinned(msg.body),
+  );
 }
 
 function deathEntry(

@@ -59,25 +59,30 @@ export class Message {
   }
 }
 
-const propertyBlocks = new Map<string, Uint8Array>();
 const MAX_INTERNED_BLOCK = 48;
-const MAX_INTERNED_BLOCKS = 4096;
+const BLOCK_SLOTS = 4096;
+const propertyBlocks: (Uint8Array | undefined)[] = new Array(BLOCK_SLOTS).fill(undefined);
 
 /**
  * A copy of a content header's property bytes. Small blocks are shared between messages that
  * carry the same ones (a publisher usually sends the same properties each time), so a million
- * queued messages do not hold a million copies of `delivery_mode=2`.
+ * queued messages do not hold a million copies of `delivery_mode=2`, and a repeat costs a hash
+ * and a comparison instead of an allocation. A hash of the bytes picks the slot.
  */
 export function internProperties(buf: Uint8Array, start: number, end: number): Uint8Array {
-  if (end - start > MAX_INTERNED_BLOCK) return buf.slice(start, end);
-  let key = "";
-  for (let i = start; i < end; i++) key += String.fromCharCode(buf[i]);
-  let block = propertyBlocks.get(key);
-  if (!block) {
-    block = buf.slice(start, end);
-    if (propertyBlocks.size >= MAX_INTERNED_BLOCKS) propertyBlocks.clear();
-    propertyBlocks.set(key, block);
+  const len = end - start;
+  if (len > MAX_INTERNED_BLOCK) return buf.slice(start, end);
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (BLOCK_SLOTS - 1);
+  const cached = propertyBlocks[slot];
+  if (cached !== undefined && cached.length === len) {
+    let i = 0;
+    while (i < len && cached[i] === buf[start + i]) i++;
+    if (i === len) return cached;
   }
+  const block = buf.slice(start, end);
+  propertyBlocks[slot] = block;
   return block;
 }
 

@@ -30,6 +30,8 @@ import type { EntityPersistence, MessagePersistence } from "./persistence.ts";
 import { MessageStats } from "./stats.ts";
 import { matchPolicy } from "./policy.ts";
 import type { Policy } from "./policy.ts";
+import { checkQueueLimit } from "./vhost_limits.ts";
+import type { VhostLimits } from "./vhost_limits.ts";
 
 /** Whether every vhost has an exchange of this name from its creation (amq.direct, …). */
 export const isBuiltinExchange = (name: string) =>
@@ -90,6 +92,8 @@ export class VHost {
   messages: MessagePersistence | undefined;
   /** Policies by name (see {@link setPolicy}); the one that applies is kept on each entity. */
   readonly policies = new Map<string, Policy>();
+  /** max-connections and max-queues (see vhost_limits.ts); the connection side checks the first. */
+  limits: VhostLimits = {};
 
   constructor(readonly name: string, public description = "", public tags: string[] = []) {
     const opts = { durable: true, autoDelete: false, internal: false, arguments: {} };
@@ -281,6 +285,8 @@ export class VHost {
       existing.renewLease();
       return existing;
     }
+    // The vhost's queue limit comes before the arguments' validation, as in RabbitMQ.
+    checkQueueLimit(this.limits, this.name, name, this.queues.size);
     // Arguments are validated when a queue is made; a redeclare is compared instead (as RabbitMQ).
     validateQueueArguments(req.arguments, this.queueText(name));
     const q = new Queue(name, this.name, {

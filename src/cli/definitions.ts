@@ -13,8 +13,10 @@ import type { OpArgs } from "../control/ops.ts";
 const HELP = `Usage: broker definitions <action> [options]
 
 Export or import definitions (RabbitMQ's JSON format: users with password hashes, vhosts,
-permissions, durable queues and exchanges, bindings). Files exported from RabbitMQ 3.x import
-here, and ours import into RabbitMQ. Policies and parameters are accepted and ignored.
+permissions, policies, vhost limits, durable queues and exchanges, bindings). Files exported
+from RabbitMQ 3.x import here, and ours import into RabbitMQ. Other runtime parameters and
+global parameters are accepted and ignored. A document with anything this broker cannot take
+(a quorum or stream queue, an unknown exchange type) is refused whole, before anything changes.
 
 Actions:
   export FILE|-        write the definitions to FILE (- for standard output)
@@ -76,7 +78,16 @@ async function importDefinitions(dataDir: string, file: string, vhost?: string):
     unknown
   >;
   const ignored = (totals.ignored ?? {}) as Record<string, number>;
-  const parts = ["users", "vhosts", "permissions", "exchanges", "queues", "bindings"]
+  const parts = [
+    "users",
+    "vhosts",
+    "permissions",
+    "policies",
+    "vhost_limits",
+    "exchanges",
+    "queues",
+    "bindings",
+  ]
     .filter((k) => totals[k]).map((k) => `${totals[k]} ${k}`);
   let text = `imported ${parts.length > 0 ? parts.join(", ") : "nothing"}`;
   if (totals.existing_kept) text += ` (${totals.existing_kept} existing kept as they were)`;

@@ -24,6 +24,8 @@ export const serveCommand: Command = {
       bind: { type: "string" },
       "admin-port": { type: "string" },
       "admin-bind": { type: "string" },
+      "metrics-port": { type: "string" },
+      "metrics-bind": { type: "string" },
       "data-dir": { type: "string" },
       "log-level": { type: "string" },
     });
@@ -38,6 +40,8 @@ export const serveCommand: Command = {
           bind: values.bind,
           adminPort: values["admin-port"],
           adminBind: values["admin-bind"],
+          metricsPort: values["metrics-port"],
+          metricsBind: values["metrics-bind"],
           dataDir: values["data-dir"],
           logLevel: values["log-level"],
         },

@@ -14,6 +14,7 @@
  */
 import type { BrokerConfig, ListenerAddress } from "./types.ts";
 import { DEFAULT_CONFIG } from "./types.ts";
+import { isLogFormat } from "../log.ts";
 import {
   BadValue,
   boolean,
@@ -45,8 +46,11 @@ export interface FileState {
   consoleLog?: boolean;
   memory: { relative?: number; absolute?: number };
   disk: { relative?: number; absolute?: number };
-  /** The management.tcp.* keys win over the legacy management.listener.* ones. */
-  managementTcp: { port?: boolean; ip?: boolean };
+  /**
+   * The management.tcp.* keys win over the legacy management.listener.* ones (`legacy`: one of
+   * those was set; with neither, management.ssl.* alone means HTTPS only).
+   */
+  managementTcp: { port?: boolean; ip?: boolean; legacy?: boolean };
 }
 
 export function newFileState(): FileState {
@@ -102,14 +106,22 @@ function checkSslOption(name: string, value: string): void {
   else if (name === "verify" && value !== "verify_peer" && value !== "verify_none") {
     throw new BadValue("is not verify_peer or verify_none");
   } else if (name === "depth") integerIn(value, 0, 255);
-  else if (SSL_FILE_OPTIONS.has(name)) {
-    try {
-      Deno.openSync(value, { read: true }).close();
-      if (!Deno.statSync(value).isFile) throw new Error("not a file");
-    } catch {
-      throw new BadValue("file does not exist or cannot be read");
-    }
+  else if (SSL_FILE_OPTIONS.has(name)) readableFile(value);
+}
+
+function readableFile(value: string): string {
+  try {
+    Deno.openSync(value, { read: true }).close();
+    if (!Deno.statSync(value).isFile) throw new Error("not a file");
+  } catch {
+    throw new BadValue("file does not exist or cannot be read");
   }
+  return value;
+}
+
+/** The management HTTPS listener, created by the first management.ssl.* key (port 15671). */
+function managementSsl(s: FileState): NonNullable<BrokerConfig["management"]["ssl"]> {
+  return s.config.management.ssl ??= { port: 15671, ip: D.management.ip };
 }
 
 /** The keys the broker honours, in help order. */
@@ -155,10 +167,11 @@ export const KEYS: KeySpec[] = [
     key: "ssl_options.*",
     value: "TEXT",
     default: "-",
-    help: "TLS options kept for the TLS listener, e.g. ssl_options.certfile, .keyfile, " +
-      ".cacertfile (readable files), .verify (verify_peer|verify_none), " +
-      ".fail_if_no_peer_cert (true|false), .depth (0-255), .versions.1 = tlsv1.3. " +
-      "ssl_options = none clears them.",
+    help: "TLS options of the AMQPS listeners: ssl_options.certfile, .keyfile, .cacertfile " +
+      "(readable PEM files), .verify (verify_peer checks client certificates against " +
+      ".cacertfile; verify_none, the default, asks for none), .fail_if_no_peer_cert (true: " +
+      "refuse clients without one). Others (.versions.1, .ciphers.1, .depth, .password...) are " +
+      "accepted and named in a warning at start. ssl_options = none clears them.",
     apply(s, v, words) {
       const name = words.join(".");
       checkSslOption(name, v);
@@ -275,6 +288,21 @@ export const KEYS: KeySpec[] = [
     },
   },
   {
+    key: "connection_max",
+    value: "COUNT | infinity",
+    default: "infinity",
+    help: "Most client connections at once; past it a new TCP connection is closed at once, " +
+      "with a log line (0 refuses every one).",
+    apply(s, v) {
+      if (v !== "infinity" && !/^[0-9]+$/.test(v)) {
+        throw new BadValue("should be a non-negative integer or infinity");
+      }
+      s.config.connectionMax = v === "infinity"
+        ? Infinity
+        : integerIn(v, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  {
     key: "max_message_size",
     value: "BYTES",
     default: String(D.maxMessageSize),
@@ -349,6 +377,7 @@ export const KEYS: KeySpec[] = [
     help: "Legacy (pre-3.7.9) spelling of management.tcp.port (management.tcp.port wins).",
     apply(s, v) {
       const p = port(v);
+      s.managementTcp.legacy = true;
       if (!s.managementTcp.port) s.config.management.port = p;
     },
   },
@@ -359,7 +388,78 @@ export const KEYS: KeySpec[] = [
     help: "Legacy spelling of management.tcp.ip (management.tcp.ip wins).",
     apply(s, v) {
       const ip = ipAddress(v);
+      s.managementTcp.legacy = true;
       if (!s.managementTcp.ip) s.config.management.ip = ip;
+    },
+  },
+  {
+    key: "management.ssl.port",
+    value: "PORT",
+    default: "15671",
+    help: "Management HTTPS port. Any management.ssl.* key starts the HTTPS listener; the plain " +
+      "HTTP one then runs only when management.tcp.* (or management.listener.*) is set too.",
+    apply(s, v) {
+      managementSsl(s).port = port(v);
+    },
+  },
+  {
+    key: "management.ssl.ip",
+    value: "IP",
+    default: D.management.ip,
+    help: "Management HTTPS interface address.",
+    apply(s, v) {
+      managementSsl(s).ip = ipAddress(v);
+    },
+  },
+  ...(["certfile", "keyfile", "cacertfile"] as const).map((name): KeySpec => ({
+    key: `management.ssl.${name}`,
+    value: "FILE",
+    default: "-",
+    help: name === "cacertfile"
+      ? "CA certificates (PEM); intermediates among them complete the chain sent to clients."
+      : `The management HTTPS listener's ${
+        name === "certfile" ? "certificate (PEM; chain allowed)" : "private key (PEM, unencrypted)"
+      }.`,
+    apply(s, v) {
+      managementSsl(s)[name] = readableFile(v);
+    },
+  })),
+  {
+    key: "prometheus.enabled",
+    value: "true | false",
+    default: String(D.prometheus.enabled),
+    help: "false turns the Prometheus metrics HTTP server off (a broker key, not a RabbitMQ " +
+      "one: RabbitMQ serves metrics once the rabbitmq_prometheus plugin is enabled).",
+    apply(s, v) {
+      s.config.prometheus.enabled = boolean(v);
+    },
+  },
+  {
+    key: "prometheus.tcp.port",
+    value: "PORT",
+    default: String(D.prometheus.port),
+    help: "Prometheus metrics port: GET /metrics (aggregated) and /metrics/per-object " +
+      "(per-queue), text format, no authentication.",
+    apply(s, v) {
+      s.config.prometheus.port = port(v);
+    },
+  },
+  {
+    key: "prometheus.tcp.ip",
+    value: "IP",
+    default: D.prometheus.ip,
+    help: "Prometheus metrics interface address.",
+    apply(s, v) {
+      s.config.prometheus.ip = ipAddress(v);
+    },
+  },
+  {
+    key: "prometheus.return_per_object_metrics",
+    value: "true | false",
+    default: String(D.prometheus.perObject),
+    help: "true: /metrics returns per-object (per-queue) metrics, as /metrics/per-object does.",
+    apply(s, v) {
+      s.config.prometheus.perObject = boolean(v);
     },
   },
   {
@@ -370,6 +470,17 @@ export const KEYS: KeySpec[] = [
       "(= error), none.",
     apply(s, v) {
       s.config.logLevel = logLevel(v);
+    },
+  },
+  {
+    key: "log.console.formatter",
+    value: "plaintext | json",
+    default: D.logFormat,
+    help: "json: one JSON object per line (time, level, msg and the line's fields). The broker " +
+      "logs to the console (stderr) only: log.file.* keys are accepted and not used.",
+    apply(s, v) {
+      if (!isLogFormat(v)) throw new BadValue("is not plaintext or json");
+      s.config.logFormat = v;
     },
   },
   {
@@ -441,7 +552,6 @@ export const UNUSED_KEYS: string[] = [
   "initial_frame_max",
   "channel_max_per_node",
   "consumer_max_per_channel",
-  "connection_max",
   "ranch_connection_max",
   "vhost_max",
   "erlang.K",
@@ -500,11 +610,12 @@ export const UNUSED_KEYS: string[] = [
   "sysmon_handler.*",
   "amqp1_0.*",
   "amqp_client.*",
-  // logging other than the console level
+  // logging other than the console's level and format
   "log.*",
   // plugins
   "management.*",
   "management_agent.*",
+  // rabbitmq_prometheus keys other than the ones above (prometheus.path, .ssl.*, ...)
   "prometheus.*",
   "mqtt.*",
   "web_mqtt.*",

@@ -8,7 +8,8 @@
  * - environment: `RABBITMQ_NODE_PORT` and `RABBITMQ_NODE_IP_ADDRESS` (one AMQP listener, as in
  *   RabbitMQ), `RABBITMQ_LOG` (log level), `BROKER_DATA_DIR`. An empty variable counts as unset,
  *   as in RabbitMQ's scripts.
- * - flags: `--port`/`--bind` (one AMQP listener), `--admin-port`/`--admin-bind`, `--data-dir`,
+ * - flags: `--port`/`--bind` (one AMQP listener), `--admin-port`/`--admin-bind`,
+ *   `--metrics-port`/`--metrics-bind`, `--data-dir`,
  *   `--log-level`.
  *
  * @example
@@ -35,6 +36,8 @@ export interface ConfigSources {
     bind?: string;
     adminPort?: string;
     adminBind?: string;
+    metricsPort?: string;
+    metricsBind?: string;
     dataDir?: string;
     logLevel?: string;
     config?: string;
@@ -158,6 +161,8 @@ function finishFile(s: FileState, path: string, warnings: string[]): BrokerConfi
   else if (s.tcp.listeners.length > 0) c.listeners = s.tcp.listeners;
   c.ssl.listeners = s.ssl.none ? [] : s.ssl.listeners;
   if (s.sslOptionsNone) c.ssl.options = {};
+  const plainHttp = s.managementTcp.port || s.managementTcp.ip || s.managementTcp.legacy;
+  if (c.management.ssl && !plainHttp) c.management.tcp = false;
   if (s.loopback) c.loopbackUsers = s.loopback.none ? [] : s.loopback.users;
   if (s.tags) c.defaultUserTags = s.tags;
   if (s.consoleLog === false) c.logLevel = "none";
@@ -267,10 +272,20 @@ function applyFlags(config: BrokerConfig, flags: ConfigSources["flags"]): void {
   if (flags.adminPort !== undefined) {
     config.management.port = read("--admin-port", flags.adminPort, port);
     config.management.enabled = true;
+    delete config.management.tcp; // a plain HTTP listener, even beside management.ssl.*
   }
   if (flags.adminBind !== undefined) {
     config.management.ip = read("--admin-bind", flags.adminBind, host);
     config.management.enabled = true;
+    delete config.management.tcp;
+  }
+  if (flags.metricsPort !== undefined) {
+    config.prometheus.port = read("--metrics-port", flags.metricsPort, port);
+    config.prometheus.enabled = true;
+  }
+  if (flags.metricsBind !== undefined) {
+    config.prometheus.ip = read("--metrics-bind", flags.metricsBind, host);
+    config.prometheus.enabled = true;
   }
   if (flags.dataDir !== undefined) {
     if (flags.dataDir === "") throw new ConfigError("--data-dir: the directory name is empty");
@@ -307,6 +322,9 @@ function helpText(): string {
     `:: for IPv6)`,
     `  --admin-port PORT    management HTTP port (default ${d.management.port})`,
     `  --admin-bind ADDRESS management HTTP address (default ${d.management.ip})`,
+    `  --metrics-port PORT  Prometheus metrics HTTP port (default ${d.prometheus.port})`,
+    `  --metrics-bind ADDRESS`,
+    `                       Prometheus metrics HTTP address (default ${d.prometheus.ip})`,
     `  --data-dir DIR       data directory (default ${d.dataDir})`,
     `  --log-level LEVEL    debug, info, warn, error or none (default ${d.logLevel})`,
     "",
@@ -331,7 +349,8 @@ function helpText(): string {
     "",
     wrap(
       "Other RabbitMQ keys are accepted with a warning that broker does not use them: " +
-        UNUSED_KEYS.join(", ") + " (log.* and management.* other than the keys above). " +
+        UNUSED_KEYS.join(", ") +
+        " (log.*, management.* and prometheus.* other than the keys above). " +
         "Unknown keys are ignored with a warning.",
       "  ",
     ),

@@ -2,11 +2,20 @@
  * The broker's settings after flags, environment, config file and defaults are merged
  * (precedence in that order). {@link DEFAULT_CONFIG} holds RabbitMQ's defaults.
  */
-import type { LogLevel } from "../log.ts";
+import type { LogFormat, LogLevel } from "../log.ts";
 
 export interface ListenerAddress {
   hostname: string;
   port: number;
+}
+
+/** The management HTTPS listener (management.ssl.port, .ip and the PEM files). */
+export interface ManagementTls {
+  port: number;
+  ip: string;
+  certfile?: string;
+  keyfile?: string;
+  cacertfile?: string;
 }
 
 export interface PermissionSet {
@@ -29,6 +38,8 @@ export interface BrokerConfig {
   heartbeat: number;
   frameMax: number;
   channelMax: number;
+  /** Most client connections at once (connection_max); Infinity: no limit. */
+  connectionMax: number;
   maxMessageSize: number;
   /** Milliseconds; `handshake_timeout = infinity` is stored as 2147483647 (the largest timer delay). */
   handshakeTimeoutMs: number;
@@ -37,13 +48,31 @@ export interface BrokerConfig {
    * PRECONDITION_FAILED (consumer_timeout; RabbitMQ's default is 30 minutes).
    */
   consumerTimeoutMs: number;
-  management: { enabled: boolean; port: number; ip: string };
+  management: {
+    enabled: boolean;
+    port: number;
+    ip: string;
+    /**
+     * false: no plain HTTP listener, because only management.ssl.* keys configure the listeners
+     * (RabbitMQ then serves HTTPS only).
+     */
+    tcp?: boolean;
+    /** management.ssl.*: an HTTPS listener. */
+    ssl?: ManagementTls;
+  };
   logLevel: LogLevel;
+  /** log.console.formatter: plaintext lines or one JSON object per line. */
+  logFormat: LogFormat;
+  /**
+   * The Prometheus metrics HTTP server (rabbitmq_prometheus: prometheus.tcp.*,
+   * prometheus.return_per_object_metrics; `enabled` is a broker key).
+   */
+  prometheus: { enabled: boolean; port: number; ip: string; perObject: boolean };
   /** vm_memory_high_watermark.relative (fraction of RAM) or .absolute (bytes). */
   memoryHighWatermark: { relative?: number; absolute?: number };
   /** disk_free_limit.absolute (bytes) or .relative (ratio to total RAM). */
   diskFreeLimit: { absolute?: number; relative?: number };
-  /** listeners.ssl.* and ssl_options.* (used by the TLS listener; accepted and kept now). */
+  /** AMQPS listeners (listeners.ssl.NAME) and their TLS options (ssl_options.*). */
   ssl: { listeners: ListenerAddress[]; options: Record<string, string> };
   dataDir: string;
 }
@@ -59,11 +88,14 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   heartbeat: 60,
   frameMax: 131072,
   channelMax: 2047,
+  connectionMax: Infinity,
   maxMessageSize: 128 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   consumerTimeoutMs: 1_800_000,
   management: { enabled: true, port: 15672, ip: "0.0.0.0" },
   logLevel: "info",
+  logFormat: "plaintext",
+  prometheus: { enabled: true, port: 15692, ip: "0.0.0.0", perObject: false },
   memoryHighWatermark: { relative: 0.6 },
   diskFreeLimit: { absolute: 50_000_000 },
   ssl: { listeners: [], options: {} },

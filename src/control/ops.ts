@@ -18,6 +18,13 @@ const num = (args: OpArgs, key: string): number => {
   if (typeof v !== "number") throw new TypeError(`argument '${key}' must be a number`);
   return v;
 };
+const obj = (args: OpArgs, key: string): Record<string, unknown> => {
+  const v = args[key];
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new TypeError(`argument '${key}' must be an object`);
+  }
+  return v as Record<string, unknown>;
+};
 const strList = (args: OpArgs, key: string): string[] => {
   const v = args[key] ?? [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
@@ -41,6 +48,15 @@ export const OPS: Record<string, (s: ControlService, a: OpArgs) => unknown> = {
   "vhost.add": (s, a) => s.addVhost(str(a, "name"), optStr(a, "description")),
   "vhost.delete": (s, a) => s.deleteVhost(str(a, "name")),
   "vhost.list": (s) => s.listVhosts(),
+  "vhost.limits.list": (s, a) => s.listVhostLimits(optStr(a, "vhost")),
+  "vhost.limits.update": (s, a) => {
+    s.updateVhostLimits(str(a, "vhost"), obj(a, "changes"));
+    return s.listVhostLimits(str(a, "vhost"));
+  },
+  "vhost.limits.clear": (s, a) => {
+    s.clearVhostLimits(str(a, "vhost"));
+    return s.listVhostLimits(str(a, "vhost"));
+  },
   "permissions.set": (s, a) =>
     s.setPermissions(
       str(a, "user"),

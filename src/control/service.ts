@@ -10,6 +10,7 @@ import { HASHING_ALGORITHM, hashPassword, isPasswordHash } from "../auth/passwor
 import type { User } from "../auth/users.ts";
 import type { Broker } from "../broker/broker.ts";
 import { Exchange, isExchangeType } from "../broker/exchange.ts";
+import { validateExchangeArguments, validateQueueArguments } from "../broker/arguments.ts";
 import type { VHost } from "../broker/vhost.ts";
 import { isBuiltinExchange } from "../broker/vhost.ts";
 import type { Queue } from "../broker/queue.ts";
@@ -32,11 +33,14 @@ import {
   DefinitionsError,
   parseDefinitions,
   RABBITMQ_COMPAT_VERSION,
+  VHOST_LIMITS_COMPONENT,
+  VHOST_LIMITS_NAME,
 } from "../admin/definitions.ts";
 import type {
   BindingDefinition,
   Definitions,
   ExchangeDefinition,
+  ParameterDefinition,
   ParsedDefinitions,
   PolicyDefinition as PolicyDefinitionRow,
   QueueDefinition,
@@ -49,6 +53,14 @@ import {
   POLICY_APPLY_TO,
 } from "../broker/policy.ts";
 import type { PolicyApplyTo, PolicyDefinition } from "../broker/policy.ts";
+import {
+  checkImportQueueLimit,
+  parseLimitChanges,
+  parseVhostLimits,
+  VhostLimitsError,
+  withChanges,
+} from "../broker/vhost_limits.ts";
+import type { VhostLimits } from "../broker/vhost_limits.ts";
 
 /** A policy as the CLI, the admin API and definitions give it (RabbitMQ's field names). */
 export interface PolicyInput {
@@ -78,6 +90,8 @@ export interface LiveServer {
   readonly connections: Iterable<Connection>;
   readonly startedAt: number;
   listenerAddresses(): string[];
+  /** The AMQPS (TLS) listeners' addresses. */
+  tlsListenerAddresses?(): string[];
   /** The message store, when there is one: publishes through the service wait for its fsync. */
   readonly messages?: { sync(): Promise<void> } | undefined;
   /** The resource alarms in effect ("memory", "disk"), when the server watches them. */
@@ -297,6 +311,58 @@ export class ControlService {
   policyInfo(vhost: string, name: string): Row | undefined {
     const p = this.broker.vhosts.get(vhost)?.policies.get(name);
     return p && policyRow(p);
+  }
+
+  // ---- vhost limits
+
+  /** One vhost's limits (a row even when it has none), or those of every vhost that has some. */
+  listVhostLimits(vhost?: string): { vhost: string; limits: VhostLimits }[] {
+    if (vhost !== undefined) return [{ vhost, limits: { ...this.vhost(vhost).limits } }];
+    return [...this.broker.vhosts.values()]
+      .filter((v) => Object.keys(v.limits).length > 0)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((v) => ({ vhost: v.name, limits: { ...v.limits } }));
+  }
+
+  /** Replaces a vhost's limits with a whole document (rabbitmqctl set_vhost_limits). */
+  setVhostLimits(vhost: string, doc: unknown): void {
+    const v = this.vhost(vhost);
+    this.putVhostLimits(v, limitsOrRefusal(() => parseVhostLimits(doc)));
+  }
+
+  /**
+   * Sets some limits (a number each) or removes them (null), keeping the others; a limit set
+   * lower than what exists refuses only what comes next.
+   */
+  updateVhostLimits(vhost: string, changes: Record<string, unknown>): void {
+    const v = this.vhost(vhost);
+    this.putVhostLimits(
+      v,
+      withChanges(v.limits, limitsOrRefusal(() => parseLimitChanges(changes))),
+    );
+  }
+
+  /** Sets one limit (PUT /api/vhost-limits/V/NAME): an integer, negative for no limit. */
+  setVhostLimit(vhost: string, name: string, value: unknown): void {
+    const v = this.vhost(vhost);
+    const limit = limitsOrRefusal(() => parseVhostLimits({ [name]: value }));
+    this.putVhostLimits(v, withChanges(v.limits, limit));
+  }
+
+  /** Removes one limit; one that is not set (or does not exist) is no error, as in RabbitMQ. */
+  clearVhostLimit(vhost: string, name: string): void {
+    const v = this.vhost(vhost);
+    if (name in v.limits) this.putVhostLimits(v, withChanges(v.limits, { [name]: null }));
+  }
+
+  /** Removes every limit of a vhost (rabbitmqctl clear_vhost_limits). */
+  clearVhostLimits(vhost: string): void {
+    this.putVhostLimits(this.vhost(vhost), {});
+  }
+
+  private putVhostLimits(v: VHost, limits: VhostLimits): void {
+    this.store.putVhostLimits({ vhost: v.name, limits: limits as Record<string, number> });
+    v.limits = limits;
   }
 
   // ---- listings
@@ -626,7 +692,16 @@ export class ControlService {
       port: Number(local.slice(colon + 1)),
       peer_host: c.remoteAddress,
       peer_port: c.remotePort,
-      ssl: false,
+      ssl: c.tls,
+      // null as RabbitMQ's for plain connections; for TLS ones the negotiated protocol version,
+      // cipher and client certificate are not reported (yet).
+      ssl_protocol: null,
+      ssl_key_exchange: null,
+      ssl_cipher: null,
+      ssl_hash: null,
+      peer_cert_subject: null,
+      peer_cert_issuer: null,
+      peer_cert_validity: null,
       channels: c.channels.size,
       channel_max: c.channelMax,
       frame_max: c.frameMax,
@@ -906,6 +981,7 @@ export class ControlService {
       os_pid: String(Deno.pid),
       run_queue: 0,
       listeners: this.server?.listenerAddresses() ?? [],
+      tls_listeners: this.server?.tlsListenerAddresses?.() ?? [],
     };
   }
 
@@ -1198,6 +1274,17 @@ export class ControlService {
     const exchanges: ExchangeDefinition[] = [];
     const bindings: BindingDefinition[] = [];
     const policies: PolicyDefinitionRow[] = [];
+    // Vhost limits are runtime parameters in RabbitMQ's definitions, with their vhost even in a
+    // one-vhost export.
+    const parameters: ParameterDefinition[] = vs
+      .filter((v) => Object.keys(v.limits).length > 0)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((v) => ({
+        value: { ...v.limits },
+        vhost: v.name,
+        component: VHOST_LIMITS_COMPONENT,
+        name: VHOST_LIMITS_NAME,
+      }));
     for (const v of vs) {
       for (const p of [...v.policies.values()].sort((a, b) => a.name.localeCompare(b.name))) {
         policies.push(policyRow(p) as unknown as PolicyDefinitionRow);
@@ -1253,7 +1340,7 @@ export class ControlService {
       };
       return {
         ...head,
-        parameters: [],
+        parameters,
         policies: policies.map(strip),
         queues: queues.map(strip),
         exchanges: exchanges.map(strip),
@@ -1279,7 +1366,7 @@ export class ControlService {
       })),
       permissions: this.listPermissions() as unknown as Definitions["permissions"],
       topic_permissions: [],
-      parameters: [],
+      parameters,
       global_parameters: [],
       policies,
       queues,
@@ -1319,6 +1406,7 @@ export class ControlService {
     for (const p of defs.permissions) {
       this.setPermissions(p.user, p.vhost, p.configure, p.write, p.read);
     }
+    for (const l of defs.vhostLimits) this.setVhostLimits(l.vhost, l.limits);
     for (const p of defs.policies) this.setPolicy(p);
     let skipped = 0;
     for (const e of defs.exchanges) {
@@ -1350,6 +1438,7 @@ export class ControlService {
       vhosts: defs.vhosts.length,
       permissions: defs.permissions.length,
       policies: defs.policies.length,
+      vhost_limits: defs.vhostLimits.length,
       exchanges: defs.exchanges.length,
       queues: defs.queues.length,
       bindings: defs.bindings.length,
@@ -1402,8 +1491,17 @@ export class ControlService {
       if (!isExchangeType(e.type)) {
         throw new ServiceError(`exchange '${e.name}': unknown exchange type '${e.type}'`);
       }
+      amqp(() =>
+        validateExchangeArguments(e.arguments, `exchange '${e.name}' in vhost '${e.vhost}'`)
+      );
     }
-    for (const q of defs.queues) needVhost(q.vhost, `queue '${q.name}'`);
+    for (const q of defs.queues) {
+      needVhost(q.vhost, `queue '${q.name}'`);
+      // A quorum or stream queue in a RabbitMQ export is refused here, before anything changes.
+      amqp(() => validateQueueArguments(q.arguments, `queue '${q.name}' in vhost '${q.vhost}'`));
+    }
+    for (const l of defs.vhostLimits) needVhost(l.vhost, "vhost limits");
+    this.checkImportedQueueLimits(defs);
     for (const p of defs.policies) {
       needVhost(p.vhost, `policy '${p.name}'`);
       this.checkPolicy(p);
@@ -1432,8 +1530,39 @@ export class ControlService {
     }
   }
 
+  /**
+   * Refuses an import whose new queues would take a vhost past its max-queues, before anything
+   * changes (as RabbitMQ does). The limit is the one the import sets, else the vhost's own, so
+   * that no queue declare fails halfway through the import.
+   */
+  private checkImportedQueueLimits(defs: ParsedDefinitions): void {
+    const adding = new Map<string, Set<string>>();
+    for (const q of defs.queues) {
+      if (q.name.startsWith("amq.") || this.broker.vhosts.get(q.vhost)?.queues.has(q.name)) {
+        continue;
+      }
+      const names = adding.get(q.vhost) ?? new Set<string>();
+      adding.set(q.vhost, names.add(q.name));
+    }
+    for (const [vhost, names] of adding) {
+      const v = this.broker.vhosts.get(vhost);
+      const limits = defs.vhostLimits.findLast((l) => l.vhost === vhost)?.limits ?? v?.limits ?? {};
+      limitsOrRefusal(() => checkImportQueueLimit(limits, vhost, v?.queues.size ?? 0, names.size));
+    }
+  }
+
   private closeConnections(match: (c: Connection) => boolean, reason: string): void {
     for (const c of this.liveConnections()) if (match(c)) c.forceClose(reason);
+  }
+}
+
+/** Runs a limits parser, turning its refusal into a service error. */
+function limitsOrRefusal<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof VhostLimitsError) throw new ServiceError(err.message);
+    throw err;
   }
 }
 

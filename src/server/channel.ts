@@ -14,11 +14,17 @@ import {
   unexpectedFrame,
 } from "../amqp/errors.ts";
 import { frameError } from "../amqp/errors.ts";
-import { writeBodyFrames, writeHeaderFrame, writeMethodFrame } from "../amqp/frames.ts";
+import {
+  writeBodyFrames,
+  writeDelivery,
+  writeHeaderFrame,
+  writeMethodFrame,
+} from "../amqp/frames.ts";
 import * as spec from "../amqp/spec.ts";
 import type { Method } from "../amqp/spec.ts";
 import type { Consumer, Queue } from "../broker/queue.ts";
 import { hasExpiration, internProperties, Message, parseExpiration } from "../broker/message.ts";
+import { bodyBuffer, SLAB_MAX_BODY } from "../broker/body_slab.ts";
 import type { QueuedMessage } from "../broker/message.ts";
 import { generatedConsumerTag } from "../broker/names.ts";
 import { ENQUEUE_PERSISTED, ENQUEUE_REJECTED } from "../broker/vhost.ts";
@@ -75,6 +81,9 @@ const hasUserId = (props: Uint8Array) =>
   props.length >= 2 && (((props[0] << 8) | props[1]) & USER_ID_FLAG) !== 0;
 const EMPTY = new Uint8Array(0);
 
+const readUint32 = (b: Uint8Array, at: number) =>
+  ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+
 /** Bodies start in a buffer this large (or the body's size) and grow as frames arrive. */
 const INITIAL_BODY_BUFFER = 256 * 1024;
 
@@ -127,6 +136,18 @@ export class ChannelConsumer implements Consumer {
 export class Channel {
   private closing = false;
   private pending: PendingPublish | undefined;
+  private readonly assembly: PendingPublish = {
+    exchange: "",
+    routingKey: "",
+    mandatory: false,
+    properties: undefined,
+    bodySize: 0,
+    body: undefined,
+    received: 0,
+  };
+  /** The exchange the last write permission check passed for, and the permissions' version. */
+  private writeChecked: string | undefined;
+  private writeCheckedVersion = -1;
   private nextDeliveryTag = 1;
   private readonly unacked = new Map<number, Unacked>();
   /** Unacked deliveries to consumers (not basic.get), counted against global prefetch. */
@@ -229,14 +250,13 @@ export class Channel {
     if (!p) throw unexpectedFrame("expected method frame, got non method frame instead");
     if (p.properties) throw contentExpected(p);
     if (end - start < 14) throw publishError(frameError("content header frame too short"));
-    const view = new DataView(buf.buffer, buf.byteOffset + start, end - start);
-    const classId = view.getUint16(0);
+    const classId = (buf[start] << 8) | buf[start + 1];
     if (classId !== spec.CLASS_BASIC) {
       throw publishError(unexpectedFrame(
         `expected content header for class 60, got one for class ${classId} instead`,
       ));
     }
-    const size = view.getUint32(4) * 0x100000000 + view.getUint32(8);
+    const size = readUint32(buf, start + 4) * 0x100000000 + readUint32(buf, start + 8);
     const max = this.conn.server.options.maxMessageSize;
     if (size > max) {
       throw preconditionFailed(`message size ${size} is larger than configured max size ${max}`);
@@ -245,7 +265,9 @@ export class Channel {
     p.bodySize = size;
     if (size === 0) return this.completePublish(p, EMPTY);
     // Grow towards the announced size as bytes arrive, rather than trusting the claim up front.
-    p.body = new Uint8Array(Math.min(size, INITIAL_BODY_BUFFER));
+    p.body = size <= SLAB_MAX_BODY
+      ? bodyBuffer(size)
+      : new Uint8Array(Math.min(size, INITIAL_BODY_BUFFER));
   }
 
   onContentBody(buf: Uint8Array, start: number, end: number): void {
@@ -544,16 +566,20 @@ export class Channel {
       this.consumerUnacked++;
     }
     const msg = qm.msg;
-    const out = this.conn.out;
-    writeMethodFrame(out, this.id, {
-      id: spec.BASIC_DELIVER,
-      consumerTag: c.tag,
-      deliveryTag: tag,
-      redelivered: qm.redelivered,
-      exchange: msg.exchange,
-      routingKey: msg.routingKey,
-    });
-    this.writeContent(msg);
+    const body = msg.body;
+    writeDelivery(
+      this.conn.out,
+      this.id,
+      c.tag,
+      tag,
+      qm.redelivered,
+      msg.exchange,
+      msg.routingKey,
+      msg.properties,
+      body,
+      this.conn.frameMax,
+    );
+    this.conn.scheduleFlush();
   }
 
   private writeContent(msg: Message): void {
@@ -579,6 +605,7 @@ export class Channel {
     const tag = this.nextDeliveryTag++;
     if (m.noAck) this.stats.getNoAck++;
     else this.stats.get++;
+    if (qm.redelivered) this.stats.redeliver++;
     if (!m.noAck) {
       // basic.get deliveries count for the consumer timeout too, as in RabbitMQ.
       const at = Date.now();
@@ -730,22 +757,30 @@ export class Channel {
 
   private basicPublish(m: spec.BasicPublish): void {
     if (m.immediate) throw notImplemented("immediate=true");
-    this.check("write", "exchange", m.exchange);
+    // Publishers mostly publish to one exchange: its permission check is remembered until the
+    // exchange or the permissions change.
+    const version = this.conn.server.broker.permissions.version;
+    if (m.exchange !== this.writeChecked || version !== this.writeCheckedVersion) {
+      this.check("write", "exchange", m.exchange);
+      this.writeChecked = m.exchange;
+      this.writeCheckedVersion = version;
+    }
     const ex = this.vhost.exchange(m.exchange);
     if (ex.internal) {
       throw accessRefused(
         `cannot publish to internal exchange '${ex.name}' in vhost '${this.vhost.name}'`,
       );
     }
-    this.pending = {
-      exchange: m.exchange,
-      routingKey: m.routingKey,
-      mandatory: m.mandatory,
-      properties: undefined,
-      bodySize: 0,
-      body: undefined,
-      received: 0,
-    };
+    // One assembly record per channel, reused: a channel assembles one publish at a time.
+    const p = this.assembly;
+    p.exchange = m.exchange;
+    p.routingKey = m.routingKey;
+    p.mandatory = m.mandatory;
+    p.properties = undefined;
+    p.bodySize = 0;
+    p.body = undefined;
+    p.received = 0;
+    this.pending = p;
   }
 
   private completePublish(p: PendingPublish, body: Uint8Array): void {

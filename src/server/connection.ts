@@ -21,11 +21,13 @@ import { isLoopbackAddress } from "../auth/users.ts";
 import type { User } from "../auth/users.ts";
 import { MECHANISMS, parseSaslResponse } from "../auth/sasl.ts";
 import type { VHost } from "../broker/vhost.ts";
+import { checkConnectionLimit } from "../broker/vhost_limits.ts";
 import type { Queue } from "../broker/queue.ts";
 import { log } from "../log.ts";
 import { Channel } from "./channel.ts";
 import { MessageStats } from "../broker/stats.ts";
 import type { BrokerServer } from "./server.ts";
+import type { ClientSocket } from "./tls.ts";
 
 const enum State {
   ProtocolHeader,
@@ -38,7 +40,14 @@ const enum State {
   Closed,
 }
 
-const MIN_READ_BUFFER = 64 * 1024;
+/**
+ * The read buffer starts small (an idle connection costs little memory) and doubles, up to
+ * MAX_READ_BUFFER, whenever a read fills all the room it had: a busy publisher soon reads in
+ * large batches, which is what makes parsing cheap per message.
+ */
+const MIN_READ_BUFFER = 2 * 1024;
+/** Output buffers start this small too and double as frames need room. */
+const MIN_OUTPUT_BUFFER = 1024;
 const MAX_READ_BUFFER = 1024 * 1024;
 /** Deliveries pause while this many bytes wait to be written to the socket. */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
@@ -63,10 +72,13 @@ export class Connection {
   private readStart = 0;
   private readEnd = 0;
   private readonly reader = new Reader();
+  /** Set by a framing error: input is dropped from then on (see process()). */
+  private framingLost = false;
 
   /** Frames for this client accumulate here; flush() writes them in one go. */
-  out = new Writer(16 * 1024);
-  private spare = new Writer(16 * 1024);
+  out = new Writer(MIN_OUTPUT_BUFFER);
+  /** The second output buffer, made on the first flush that needs it (many clients never do). */
+  private spare: Writer | undefined;
   private writing = false;
   private flushScheduled = false;
 
@@ -85,6 +97,8 @@ export class Connection {
   /** Client announced connection.blocked: it is told when a resource alarm blocks it. */
   connectionBlocked = false;
   authFailureClose = false;
+  /** Who ended the connection and why, for the "connection closed" log line. */
+  private ending: { by: "client" | "broker"; code?: number; reason: string } | undefined;
   readonly channels = new Map<number, Channel>();
   /** Publishes received on this connection (deliveries are counted per channel). */
   readonly stats = new MessageStats();
@@ -107,7 +121,12 @@ export class Connection {
   /** Channels with publisher confirms to write before the next flush. */
   readonly pendingConfirms = new Set<Channel>();
 
-  constructor(private readonly socket: Deno.Conn, readonly server: BrokerServer) {
+  constructor(
+    private readonly socket: ClientSocket,
+    readonly server: BrokerServer,
+    /** Accepted on an AMQPS listener (the management API's `ssl`). */
+    readonly tls = false,
+  ) {
     // Small replies (confirms, get-ok) must not wait for the peer's delayed ACK (Nagle): 40 ms
     // stalls per round trip were measured without this. Writes are coalesced per batch anyway.
     (socket as Deno.TcpConn).setNoDelay?.(true);
@@ -129,15 +148,28 @@ export class Connection {
     this.timer = setTimeout(() => {
       if (this.state < State.Running) {
         log.warn("closing connection: handshake timeout", { connection: this.name });
+        this.ending = { by: "broker", reason: "handshake timeout" };
         this.terminate();
       }
     }, this.server.options.handshakeTimeoutMs);
     try {
       while (this.state !== State.Closed) {
         if (this.readEnd === this.readBuf.length) this.makeRoom();
+        const room = this.readBuf.length - this.readEnd;
+        if (room === 0) {
+          // Cannot happen while makeRoom fits any frame under frame_max; never spin on it.
+          log.error("closing connection: no room to read", { connection: this.name });
+          break;
+        }
         const n = await this.socket.read(this.readBuf.subarray(this.readEnd));
         if (n === null) break;
+        if (this.framingLost) {
+          // After a framing error the input cannot be parsed: drop it until the socket closes.
+          this.readStart = this.readEnd = 0;
+          continue;
+        }
         this.readEnd += n;
+        if (n === room && this.readBuf.length < MAX_READ_BUFFER) this.growReadBuffer();
         this.recvOct += n;
         this.lastReceived = Date.now();
         this.process();
@@ -211,13 +243,31 @@ export class Connection {
     this.holdReading = false;
   }
 
-  /** Moves the unread tail to the front, growing the buffer when a frame needs more room. */
+  /** Doubles the read buffer, keeping what is unread. */
+  private growReadBuffer(): void {
+    const buf = new Uint8Array(Math.min(MAX_READ_BUFFER, this.readBuf.length * 2));
+    buf.set(this.readBuf.subarray(this.readStart, this.readEnd), 0);
+    this.readEnd -= this.readStart;
+    this.readStart = 0;
+    this.readBuf = buf;
+    this.readView = new DataView(buf.buffer);
+  }
+
+  /**
+   * Moves the unread tail to the front, growing the buffer when a frame needs more room: up to
+   * MAX_READ_BUFFER, or to the size of the frame being read when that is larger (frame_max can
+   * allow more; parseFrames has already refused a frame over frame_max by its size field).
+   */
   private makeRoom(): void {
     const pending = this.readEnd - this.readStart;
     let buf = this.readBuf;
-    if (this.readStart === 0 && buf.length < MAX_READ_BUFFER) {
-      buf = new Uint8Array(Math.min(MAX_READ_BUFFER, buf.length * 2));
-      this.readView = new DataView(buf.buffer);
+    if (this.readStart === 0) {
+      const frame = pending >= 7 ? this.readView.getUint32(this.readStart + 3) + 8 : 0;
+      const size = Math.max(Math.min(MAX_READ_BUFFER, buf.length * 2), frame);
+      if (size > buf.length) {
+        buf = new Uint8Array(size);
+        this.readView = new DataView(buf.buffer);
+      }
     }
     buf.set(this.readBuf.subarray(this.readStart, this.readEnd), 0);
     this.readBuf = buf;
@@ -252,12 +302,17 @@ export class Connection {
       );
       if (this.readStart === this.readEnd) this.readStart = this.readEnd = 0;
     } catch (err) {
+      // Frame handlers catch their own errors: what lands here broke the framing itself (a frame
+      // over frame_max, a bad frame end), so nothing after it can be read as frames.
+      this.framingLost = true;
+      this.readStart = this.readEnd = 0;
       this.handleError(err, 0);
     }
   }
 
   private rejectProtocolHeader(): void {
     log.warn("closing connection: unsupported protocol header", { connection: this.name });
+    this.ending = { by: "broker", reason: "unsupported protocol header" };
     this.out.raw(PROTOCOL_HEADER);
     this.flush().finally(() => this.terminate());
     this.state = State.Closed;
@@ -405,6 +460,7 @@ export class Connection {
       case spec.CONNECTION_OPEN:
         return this.onOpen(m);
       case spec.CONNECTION_CLOSE:
+        this.ending ??= { by: "client", code: m.replyCode, reason: m.replyText };
         this.send(0, { id: spec.CONNECTION_CLOSE_OK });
         this.state = State.Closed;
         this.flush().finally(() => this.terminate());
@@ -451,6 +507,7 @@ export class Connection {
     if (!user || loopbackDenied) {
       log.warn("login refused", {
         connection: this.name,
+        peer: `${this.remoteAddress}:${this.remotePort}`,
         user: creds?.username,
         mechanism: m.mechanism,
         reason: !creds
@@ -505,6 +562,7 @@ export class Connection {
     if (!vhost) {
       throw new AmqpError(spec.NOT_ALLOWED, `vhost ${m.virtualHost} not found`);
     }
+    checkConnectionLimit(vhost, this.user!.name, this.server.connections);
     if (!this.server.broker.permissions.get(this.user!.name, vhost.name)) {
       log.warn("vhost access refused", {
         connection: this.name,
@@ -522,10 +580,16 @@ export class Connection {
     this.timer = undefined;
     this.startHeartbeat();
     this.send(0, { id: spec.CONNECTION_OPEN_OK, knownHosts: "" });
-    log.debug("connection opened", {
+    const client = this.clientProperties;
+    log.info("connection opened", {
       connection: this.name,
       user: this.user?.name,
       vhost: vhost.name,
+      peer: `${this.remoteAddress}:${this.remotePort}`,
+      client_product: typeof client.product === "string" ? client.product : undefined,
+      connection_name: typeof client.connection_name === "string"
+        ? client.connection_name
+        : undefined,
     });
   }
 
@@ -540,6 +604,10 @@ export class Connection {
           connection: this.name,
           timeout: `${this.heartbeat}s`,
         });
+        this.ending = {
+          by: "broker",
+          reason: `missed heartbeats from client, timeout: ${this.heartbeat}s`,
+        };
         return this.terminate();
       }
       if (now - this.lastSent >= intervalMs / 2 - 50) {
@@ -573,6 +641,7 @@ export class Connection {
       reason: e.text,
       method: e.methodName,
     });
+    this.ending ??= { by: "broker", code: e.code, reason: e.text };
     if (this.state === State.StartOk && e.code === spec.ACCESS_REFUSED && !this.authFailureClose) {
       // Clients that did not announce authentication_failure_close expect the socket to drop.
       return this.terminate();
@@ -587,6 +656,7 @@ export class Connection {
 
   /** Server-initiated close (shutdown, admin action): 320 CONNECTION_FORCED by default. */
   forceClose(text = "broker forced connection closure", code = spec.CONNECTION_FORCED): void {
+    this.ending ??= { by: "broker", code, reason: text };
     if (this.state < State.Running) return this.terminate();
     this.closeWithError(new AmqpError(code, text, true));
   }
@@ -623,7 +693,7 @@ export class Connection {
     try {
       while (this.out.pos > 0) {
         const batch = this.out;
-        this.out = this.spare;
+        this.out = this.spare ??= new Writer(MIN_OUTPUT_BUFFER);
         this.spare = batch;
         const wasBlocked = batch.pos >= OUTPUT_HIGH_WATER;
         const data = batch.bytes();
@@ -632,7 +702,7 @@ export class Connection {
         this.sendOct += data.length;
         this.lastSent = Date.now();
         batch.clear();
-        if (batch.buf.length > 4 * 1024 * 1024) this.spare = new Writer(16 * 1024);
+        if (batch.buf.length > 4 * 1024 * 1024) this.spare = new Writer(MIN_OUTPUT_BUFFER);
         if (wasBlocked && !resumed) resumed = true;
         for (const ch of this.pendingConfirms) ch.writeConfirms();
         this.pendingConfirms.clear();
@@ -643,18 +713,25 @@ export class Connection {
       return;
     }
     this.writing = false;
+    // An idle connection keeps one small buffer, not two (busy ones keep their grown pair).
+    if (this.spare !== undefined && this.spare.buf.length <= MIN_OUTPUT_BUFFER) {
+      this.spare = undefined;
+    }
     if (resumed) { for (const ch of this.channels.values()) ch.resumeDeliveries(); }
   }
 
   // ---- teardown
 
   channelClosed(ch: Channel): void {
-    this.channels.delete(ch.id);
+    if (this.channels.delete(ch.id)) this.server.totals.channelClosed(ch.stats);
     this.pendingConfirms.delete(ch);
   }
 
   private shutdownChannels(): void {
-    for (const ch of this.channels.values()) ch.shutdown();
+    for (const ch of this.channels.values()) {
+      ch.shutdown();
+      this.server.totals.channelClosed(ch.stats);
+    }
     this.channels.clear();
     this.pendingConfirms.clear();
     this.vhost?.connectionClosed(this);
@@ -670,6 +747,7 @@ export class Connection {
     const wasClosed = this.state === State.Closed && this.socketClosed;
     if (wasClosed) return;
     this.state = State.Closed;
+    this.logEnded();
     this.alarmWake?.();
     this.shutdownChannels();
     if (!this.socketClosed) {
@@ -683,6 +761,24 @@ export class Connection {
   }
 
   private socketClosed = false;
+
+  /**
+   * One line per connection that ends: who closed it and why. A socket that closed without a
+   * word (a port probe) is logged at debug level only; one dropped mid-protocol is a warning.
+   */
+  private logEnded(): void {
+    const e = this.ending ?? { by: "client", reason: "client unexpectedly closed TCP connection" };
+    const write = this.ending ? log.info : this.recvOct === 0 ? log.debug : log.warn;
+    write("connection closed", {
+      connection: this.name,
+      user: this.user?.name,
+      vhost: this.vhost?.name,
+      peer: `${this.remoteAddress}:${this.remotePort}`,
+      by: e.by,
+      code: e.code,
+      reason: e.reason,
+    });
+  }
 
   private closeSocket(): void {
     try {

@@ -3,7 +3,7 @@
  * one shared {@link Broker} model, the control socket for the CLI, and orderly shutdown.
  */
 import type { Broker } from "../broker/broker.ts";
-import { log, setLogLevel } from "../log.ts";
+import { log, setLogFormat, setLogLevel } from "../log.ts";
 import type { LogLevel } from "../log.ts";
 import { Connection } from "./connection.ts";
 import { AlarmMonitor } from "./alarms.ts";
@@ -17,6 +17,11 @@ import { CONTROL_SOCKET_FILE, ControlListener } from "../control/socket.ts";
 import type { MetadataStore } from "../store/metadata.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import { AdminServer } from "../admin/server.ts";
+import { amqpsSettings, readCertifiedKey } from "./tls.ts";
+import type { AmqpListener } from "./tls.ts";
+import { listenTls } from "./tls_listener.ts";
+import { MetricsServer } from "../metrics/server.ts";
+import { NodeTotals } from "../metrics/totals.ts";
 
 export interface ServerOptions extends Omit<BrokerConfig, "listeners" | "dataDir"> {
   /** The first AMQP listener (port 0 picks a free one, as tests do; -1: none). */
@@ -32,8 +37,15 @@ export interface ServerOptions extends Omit<BrokerConfig, "listeners" | "dataDir
   clusterName: string;
 }
 
+/**
+ * Defaults for {@link startServer}. Started from code (tests, embedding), the broker opens no HTTP
+ * server unless asked: management and metrics are off here. `broker serve` passes the whole
+ * configuration ({@link optionsFromConfig}), where both are on by default.
+ */
 export const DEFAULT_OPTIONS: ServerOptions = {
   ...DEFAULT_CONFIG,
+  management: { ...DEFAULT_CONFIG.management, enabled: false },
+  prometheus: { ...DEFAULT_CONFIG.prometheus, enabled: false },
   port: DEFAULT_CONFIG.listeners[0].port,
   hostname: DEFAULT_CONFIG.listeners[0].hostname,
   extraListeners: [],
@@ -63,6 +75,10 @@ export class BrokerServer implements LiveServer {
   private control: ControlListener | undefined;
   /** The management HTTP server, when management.enabled. */
   admin: AdminServer | undefined;
+  /** The Prometheus metrics HTTP server, when prometheus.enabled. */
+  metrics: MetricsServer | undefined;
+  /** Since-start totals of what has ended (connections, channels, their message counts). */
+  readonly totals = new NodeTotals();
   /**
    * Memory and disk alarms, sampled from construction until close. Tests clear an alarm they
    * raised with a tiny watermark through `alarms.setMemoryHighWatermark`.
@@ -72,11 +88,13 @@ export class BrokerServer implements LiveServer {
   private readonly accepting: Promise<void>[];
 
   constructor(
-    private readonly listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[],
+    private readonly listeners: AmqpListener[],
     readonly broker: Broker,
     readonly store: MetadataStore,
     readonly messages: MessageStore | undefined,
     readonly options: ServerOptions,
+    /** AMQPS listeners (listeners.ssl.NAME); their connections are TLS ones. */
+    private readonly tlsListeners: AmqpListener[] = [],
   ) {
     this.alarms = new AlarmMonitor({
       memoryHighWatermark: options.memoryHighWatermark,
@@ -84,7 +102,10 @@ export class BrokerServer implements LiveServer {
       dataDir: options.dataDir,
     }).start();
     this.service = new ControlService(broker, store, this);
-    this.accepting = listeners.map((l) => this.acceptLoop(l));
+    this.accepting = [
+      ...listeners.map((l) => this.acceptLoop(l, false)),
+      ...tlsListeners.map((l) => this.acceptLoop(l, true)),
+    ];
   }
 
   /** The first listener's port. */
@@ -101,11 +122,21 @@ export class BrokerServer implements LiveServer {
     return this.listeners.map((l) => `${l.addr.hostname}:${l.addr.port}`);
   }
 
-  private async acceptLoop(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>): Promise<void> {
+  /** The AMQPS listeners' addresses, as {@link listenerAddresses}. */
+  tlsListenerAddresses(): string[] {
+    return this.tlsListeners.map((l) => `${l.addr.hostname}:${l.addr.port}`);
+  }
+
+  private async acceptLoop(listener: AmqpListener, tls: boolean): Promise<void> {
     try {
       for await (const socket of listener) {
-        const conn = new Connection(socket, this);
+        if (this.connections.size >= this.options.connectionMax) {
+          refuseOverConnectionMax(socket, this.options.connectionMax);
+          continue;
+        }
+        const conn = new Connection(socket, this, tls);
         this.connections.add(conn);
+        log.debug("accepting AMQP connection", { connection: conn.name });
         conn.run();
       }
     } catch (err) {
@@ -114,7 +145,7 @@ export class BrokerServer implements LiveServer {
   }
 
   connectionClosed(conn: Connection): void {
-    this.connections.delete(conn);
+    if (this.connections.delete(conn) && conn.vhost) this.totals.connectionClosed();
   }
 
   async startControlSocket(dataDir: string): Promise<void> {
@@ -127,7 +158,8 @@ export class BrokerServer implements LiveServer {
     this.closed = true;
     this.control?.close();
     await this.admin?.close();
-    for (const l of this.listeners) {
+    await this.metrics?.close();
+    for (const l of [...this.listeners, ...this.tlsListeners]) {
       try {
         l.close();
       } catch { /* already closed */ }
@@ -147,24 +179,54 @@ export class BrokerServer implements LiveServer {
   }
 }
 
+/**
+ * Past connection_max a new TCP connection is closed at once, before any AMQP byte, with a log
+ * line; open connections are not touched. (RabbitMQ 3.10 stops accepting instead, so such clients
+ * hang until one closes; failing fast is kinder to them.)
+ */
+function refuseOverConnectionMax(
+  socket: { remoteAddr: Deno.Addr; close(): void },
+  max: number,
+): void {
+  const peer = socket.remoteAddr as Deno.NetAddr;
+  log.warn(`connection refused: connection limit (${max}) reached`, {
+    peer: `${peer.hostname}:${peer.port}`,
+  });
+  try {
+    socket.close();
+  } catch { /* already closed */ }
+}
+
 /** Opens the data dir, starts the AMQP listeners and the control socket. */
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<BrokerServer> {
   const opts = { ...DEFAULT_OPTIONS, ...options };
   setLogLevel(opts.logLevel);
+  setLogFormat(opts.logFormat);
+  // TLS files are read first: a bad one refuses the start before the data dir is opened.
+  const amqps = opts.ssl.listeners.length > 0 ? amqpsSettings(opts.ssl.options) : undefined;
+  const managementSsl = opts.management.enabled ? opts.management.ssl : undefined;
+  const managementTls = managementSsl && readCertifiedKey(managementSsl, "management.ssl");
   const { broker, store, messages } = openBroker(opts.dataDir, opts, { messages: true });
-  const listeners: Deno.Listener<Deno.TcpConn, Deno.NetAddr>[] = [];
+  const listeners: AmqpListener[] = [];
+  const tlsListeners: AmqpListener[] = [];
   try {
     const primary = opts.port < 0 ? [] : [{ hostname: opts.hostname, port: opts.port }];
     for (const a of [...primary, ...opts.extraListeners]) {
       listeners.push(Deno.listen({ port: a.port, hostname: a.hostname, transport: "tcp" }));
     }
+    if (amqps && amqps.unused.length > 0) {
+      log.warn("ssl_options keys not used by broker", { keys: amqps.unused.join(", ") });
+    }
+    for (const a of amqps ? opts.ssl.listeners : []) {
+      tlsListeners.push(await listenTls(a, amqps!.settings));
+    }
   } catch (err) {
-    for (const l of listeners) l.close();
+    for (const l of [...listeners, ...tlsListeners]) l.close();
     await messages?.close();
     store.close();
     throw err;
   }
-  const server = new BrokerServer(listeners, broker, store, messages, opts);
+  const server = new BrokerServer(listeners, broker, store, messages, opts, tlsListeners);
   if (opts.dataDir !== undefined) {
     try {
       await server.startControlSocket(opts.dataDir);
@@ -176,8 +238,14 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   if (opts.management.enabled) {
     try {
       server.admin = AdminServer.start(server.service, {
-        port: opts.management.port,
+        // Only management.ssl.* configured: HTTPS only, as in RabbitMQ.
+        port: opts.management.tcp === false ? -1 : opts.management.port,
         hostname: opts.management.ip,
+        tls: managementSsl && {
+          port: managementSsl.port,
+          hostname: managementSsl.ip,
+          ...managementTls!,
+        },
         loopbackUsers: opts.loopbackUsers,
         product: opts.product,
         version: opts.version,
@@ -198,6 +266,27 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
       });
     }
   }
+  if (opts.prometheus.enabled) {
+    try {
+      server.metrics = MetricsServer.start(server, {
+        port: opts.prometheus.port,
+        hostname: opts.prometheus.ip,
+        perObject: opts.prometheus.perObject,
+      });
+    } catch (err) {
+      // As with the management port: a busy metrics port leaves the broker serving AMQP.
+      if (!(err instanceof Deno.errors.AddrInUse)) {
+        await server.close();
+        throw err;
+      }
+      log.error("Prometheus metrics not started: address in use", {
+        address: `${opts.prometheus.ip}:${opts.prometheus.port}`,
+      });
+    }
+  }
   for (const a of server.listenerAddresses()) log.info("AMQP listener started", { address: a });
+  for (const a of server.tlsListenerAddresses()) {
+    log.info("AMQPS (TLS) listener started", { address: a });
+  }
   return server;
 }

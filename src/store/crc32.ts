@@ -1,16 +1,11 @@
-/** CRC-32 (IEEE 802.3, as zlib computes it), table-driven: the checksum on every log record. */
-const TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
+/**
+ * CRC-32 (IEEE 802.3, as zlib computes it): the checksum on every log record. node:zlib's native
+ * implementation costs about 66 ns per KiB here; a table-driven loop in JS cost 2.2 µs, which was
+ * a third of the broker's CPU time with persistent messages.
+ */
+import { crc32 as zlibCrc32 } from "node:zlib";
 
 export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
-  let c = -1;
-  for (let i = start; i < end; i++) c = TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
+  const part = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+  return zlibCrc32(part) >>> 0;
 }

@@ -106,6 +106,7 @@ export function restoreDurable(
     vhost.messages = undefined;
     queuesById.set(q.id, queue);
   }
+  let bindings = 0;
   for (const b of snapshot.bindings) {
     const vhost = broker.vhosts.get(b.vhost);
     const source = vhost?.exchanges.get(b.source);
@@ -118,6 +119,17 @@ export function restoreDurable(
     }
     const binding = source.bind(dest, b.routingKey, b.arguments);
     if (binding && dest instanceof Exchange) dest.inbound.add(binding);
+    bindings++;
+  }
+  // A server's start-up line (the CLI opens the store offline without a message store).
+  if (messages) {
+    log.info("definitions recovered", {
+      vhosts: broker.vhosts.size,
+      users: broker.users.list().length,
+      durable_exchanges: snapshot.exchanges.length,
+      durable_queues: queuesById.size,
+      bindings,
+    });
   }
   messages?.recover(queuesById);
   broker.attachPersistence(new EntityStore(store), messages);

@@ -1,6 +1,6 @@
 /**
- * The metadata store: users, virtual hosts, permissions, policies, and durable exchanges, queues
- * and bindings, in SQLite (`node:sqlite`, built into Deno).
+ * The metadata store: users, virtual hosts (with their limits), permissions, policies, and durable
+ * exchanges, queues and bindings, in SQLite (`node:sqlite`, built into Deno).
  *
  * Why SQLite: every change is one transaction in a WAL journal with synchronous=FULL, so a kill at
  * any instant leaves either the old or the new state, never a torn one; and SQLite's file locks make
@@ -70,6 +70,12 @@ export interface StoredPolicy {
   priority: number;
 }
 
+/** A vhost's limits as RabbitMQ writes them: `{"max-connections": 2, "max-queues": 10}`. */
+export interface StoredVhostLimits {
+  vhost: string;
+  limits: Record<string, number>;
+}
+
 export interface MetadataSnapshot {
   users: StoredUser[];
   vhosts: StoredVhost[];
@@ -78,6 +84,7 @@ export interface MetadataSnapshot {
   queues: StoredQueue[];
   bindings: StoredBinding[];
   policies: StoredPolicy[];
+  vhostLimits: StoredVhostLimits[];
 }
 
 /** Field tables are kept in AMQP's own encoding, so every value keeps its wire type. */
@@ -140,6 +147,10 @@ CREATE TABLE IF NOT EXISTS policies (
   definition TEXT NOT NULL,
   priority INTEGER NOT NULL,
   PRIMARY KEY (vhost, name)
+);
+CREATE TABLE IF NOT EXISTS vhost_limits (
+  vhost TEXT PRIMARY KEY,
+  limits TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS permissions (
   user TEXT NOT NULL,
@@ -264,7 +275,12 @@ export class MetadataStore {
         definition: JSON.parse(String(r.definition)) as Record<string, string | number>,
         priority: Number(r.priority),
       }));
-    return { users, vhosts, permissions, exchanges, queues, bindings, policies };
+    const vhostLimits = this.db.prepare("SELECT * FROM vhost_limits ORDER BY vhost").all()
+      .map((r) => ({
+        vhost: String(r.vhost),
+        limits: JSON.parse(String(r.limits)) as Record<string, number>,
+      }));
+    return { users, vhosts, permissions, exchanges, queues, bindings, policies, vhostLimits };
   }
 
   putUser(u: StoredUser): void {
@@ -293,7 +309,8 @@ export class MetadataStore {
   /** Deletes a vhost with its permissions and durable entities. */
   deleteVhost(name: string): void {
     this.transaction(() => {
-      for (const t of ["permissions", "exchanges", "queues", "bindings", "policies"]) {
+      const tables = ["permissions", "exchanges", "queues", "bindings", "policies", "vhost_limits"];
+      for (const t of tables) {
         this.db.prepare(`DELETE FROM ${t} WHERE vhost = ?`).run(name);
       }
       this.db.prepare("DELETE FROM vhosts WHERE name = ?").run(name);
@@ -321,6 +338,18 @@ export class MetadataStore {
 
   deletePolicy(vhost: string, name: string): void {
     this.db.prepare("DELETE FROM policies WHERE vhost = ? AND name = ?").run(vhost, name);
+  }
+
+  /** Stores a vhost's limits (replacing them); none at all removes the row. */
+  putVhostLimits(l: StoredVhostLimits): void {
+    if (Object.keys(l.limits).length === 0) {
+      this.db.prepare("DELETE FROM vhost_limits WHERE vhost = ?").run(l.vhost);
+      return;
+    }
+    this.db.prepare("INSERT OR REPLACE INTO vhost_limits (vhost, limits) VALUES (?, ?)").run(
+      l.vhost,
+      JSON.stringify(l.limits),
+    );
   }
 
   putExchange(e: StoredExchange): void {

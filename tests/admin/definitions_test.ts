@@ -611,6 +611,23 @@ Deno.test({
       assert.equal((r.body as Json).error, "bad_request");
       assert.deepEqual(await api.get("/definitions"), before);
       assert.equal((await api.call("GET", `/users/${enc(user)}`)).status, 404);
+
+      // A RabbitMQ export with a quorum queue: refused whole, the user before it not created.
+      const quorum = {
+        users: [{ name: user, password_hash: HASH_PW, tags: [] }],
+        queues: [{
+          name: "orders",
+          vhost: "/",
+          durable: true,
+          auto_delete: false,
+          arguments: { "x-queue-type": "quorum" },
+        }],
+      };
+      const q = await api.post("/definitions", quorum);
+      assert.equal(q.status, 400);
+      assert.match(String((q.body as Json).reason), /queue type 'quorum' is not supported/);
+      assert.deepEqual(await api.get("/definitions"), before);
+      assert.equal((await api.call("GET", `/users/${enc(user)}`)).status, 404);
     });
   },
 });

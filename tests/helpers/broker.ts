@@ -32,12 +32,13 @@ export async function startBroker(options: Partial<ServerOptions> = {}): Promise
       close: async () => {},
     };
   }
-  // The admin HTTP server stays off unless a test asks for it (then on an ephemeral port).
+  // The admin and metrics HTTP servers stay off unless a test asks (then on an ephemeral port).
   const server = await startServer({
     port: 0,
     hostname: "127.0.0.1",
     logLevel: "warn",
     management: { enabled: false, port: 0, ip: "127.0.0.1" },
+    prometheus: { enabled: false, port: 0, ip: "127.0.0.1", perObject: false },
     ...options,
   });
   const port = server.port;

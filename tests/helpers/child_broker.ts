@@ -37,6 +37,8 @@ export interface ChildBrokerOptions {
   port?: number;
   /** How long to wait for the listener, in ms (default 10 s). */
   startMs?: number;
+  /** A rabbitmq.conf file for the broker (BROKER_CONFIG_FILE); none by default. */
+  configFile?: string;
 }
 
 /** A broker running in a child process. */
@@ -64,6 +66,36 @@ export class ChildBroker {
   /** `amqp://guest:guest@127.0.0.1:PORT/` */
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}/`;
+  }
+
+  /** The broker's process id. */
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  /**
+   * A memory figure of the broker process from /proc/PID/status, in KiB: `VmRSS` (resident now)
+   * by default, or e.g. `VmHWM` (the peak resident size so far). Undefined once it has exited.
+   */
+  memoryKiB(field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
+      const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+      return m ? Number(m[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** How many sockets the broker process has open (listeners included), from /proc/PID/fd. */
+  openSockets(): number {
+    let n = 0;
+    for (const fd of Deno.readDirSync(`/proc/${this.pid}/fd`)) {
+      try {
+        if (Deno.readLinkSync(`/proc/${this.pid}/fd/${fd.name}`).startsWith("socket:")) n++;
+      } catch { /* closed meanwhile */ }
+    }
+    return n;
   }
 
   /** The exit status, once the process has ended. */
@@ -176,6 +208,10 @@ function spawn(port: number, options: ChildBrokerOptions): ChildBroker {
       String(freePort()),
       "--admin-bind",
       "127.0.0.1",
+      // Metrics on a free loopback port, unless the test's config file says where (or off).
+      ...(options.configFile
+        ? []
+        : ["--metrics-port", String(freePort()), "--metrics-bind", "127.0.0.1"]),
       "--data-dir",
       options.dataDir,
       "--log-level",
@@ -184,7 +220,7 @@ function spawn(port: number, options: ChildBrokerOptions): ChildBroker {
     cwd: ROOT,
     // Empty means unset to the broker: nothing from the test's environment configures it.
     env: {
-      BROKER_CONFIG_FILE: "",
+      BROKER_CONFIG_FILE: options.configFile ?? "",
       RABBITMQ_CONFIG_FILE: "",
       RABBITMQ_NODE_PORT: "",
       RABBITMQ_NODE_IP_ADDRESS: "",

@@ -564,8 +564,16 @@ export interface SocketFuzzOptions {
   maxFrames?: number;
   /** How long a case waits for the server once it stops answering. */
   quietMs?: number;
+  /**
+   * The largest of the occasional large message bodies (one publish in ten; default 20,000
+   * bytes). Up to a MiB or so makes the broker grow its read buffers and hold big bodies, which a
+   * run that checks the broker's memory afterwards wants.
+   */
+  largeBody?: number;
   /** Stop starting new cases after this time (the run is still bounded by `cases`). */
   deadline?: number;
+  /** Stop starting new cases once this many have failed (a hung broker fails every case). */
+  stopAfterFailures?: number;
   /** Called with a line for everything sent and received (for replaying one case). */
   trace?: (line: string) => void;
 }
@@ -605,7 +613,8 @@ export async function socketFuzz(opts: SocketFuzzOptions): Promise<SocketFuzzSta
   let next = first;
   const worker = async () => {
     while (
-      next < first + opts.cases && (opts.deadline === undefined || Date.now() < opts.deadline)
+      next < first + opts.cases && (opts.deadline === undefined || Date.now() < opts.deadline) &&
+      stats.failures.length < (opts.stopAfterFailures ?? Infinity)
     ) {
       const index = next++;
       try {
@@ -621,6 +630,40 @@ export async function socketFuzz(opts: SocketFuzzOptions): Promise<SocketFuzzSta
 }
 
 const count = (m: Record<string, number>, k: string | number) => m[k] = (m[k] ?? 0) + 1;
+
+const DEFAULT_LARGE_BODY = 20_000;
+
+/** The queue names the fuzz declares most (see NAMES): what {@link tidyFuzzQueues} deletes. */
+const FUZZ_QUEUES = ["fz-a", "fz-b", "fz-c", "a.b.c", "/", "#", "*.a.#", "fanout"];
+
+/**
+ * Deletes the queues the fuzz names most (and the messages it left in them), so that what remains
+ * of a run in the broker's memory is what it must not keep. A queue it cannot delete (exclusive to
+ * a fuzz connection still closing, say) is skipped.
+ */
+export async function tidyFuzzQueues(port: number): Promise<void> {
+  const c = await RawAmqp.connect(port);
+  try {
+    await c.openChannel(1);
+    for (const name of FUZZ_QUEUES) {
+      await c.sendMethod(1, {
+        id: spec.QUEUE_DELETE,
+        ticket: 0,
+        queue: name,
+        ifUnused: false,
+        ifEmpty: false,
+        nowait: false,
+      });
+      const got = await c.readMethod();
+      if (got?.method.id === spec.CHANNEL_CLOSE) {
+        await c.sendMethod(1, { id: spec.CHANNEL_CLOSE_OK });
+        await c.openChannel(1);
+      }
+    }
+  } finally {
+    await c.closeGracefully();
+  }
+}
 
 /** One fuzz connection's state. */
 interface Session {
@@ -642,6 +685,7 @@ async function runCase(
 ): Promise<void> {
   const rng = caseRng(opts.seed, index);
   const quietMs = opts.quietMs ?? 100;
+  const largeBody = opts.largeBody ?? DEFAULT_LARGE_BODY;
   const c = await RawAmqp.open(opts.port);
   const s: Session = {
     c,
@@ -655,7 +699,7 @@ async function runCase(
   try {
     if (rng.chance(0.1)) {
       // A damaged handshake: whatever happens, the broker must not fail inside.
-      const frames = badHandshake(rng);
+      const frames = badHandshake(rng, largeBody);
       s.frameMax = 131072; // whatever was negotiated, the server's own limit still holds
       await sendInPieces(s, frames);
       count(stats.outcomes, await drain(s, quietMs));
@@ -675,7 +719,7 @@ async function runCase(
       // Interactive: one step at a time, answering the server and reopening closed channels.
       await sendInPieces(s, open);
       for (let i = 0; i < steps && outcome === "open"; i++) {
-        await sendInPieces(s, stepFrames(rng, damage, channels));
+        await sendInPieces(s, stepFrames(rng, damage, channels, largeBody));
         outcome = await drain(s, 15);
         if (outcome === "open" && s.reopen.size > 0) {
           const again = [...s.reopen].map((ch) =>
@@ -688,7 +732,7 @@ async function runCase(
     } else {
       // Batch: everything at once, as a pipelining client would.
       const frames = [...open];
-      for (let i = 0; i < steps; i++) frames.push(...stepFrames(rng, damage, channels));
+      for (let i = 0; i < steps; i++) frames.push(...stepFrames(rng, damage, channels, largeBody));
       await sendInPieces(s, frames);
     }
     if (outcome === "open") outcome = await drain(s, quietMs);
@@ -814,14 +858,19 @@ export function describeBytes(b: Uint8Array): string {
 }
 
 /** The frames of one step: valid with random arguments, or (at the `damage` rate) not. */
-function stepFrames(rng: Rng, damage: number, channels: number[]): Uint8Array[] {
+function stepFrames(
+  rng: Rng,
+  damage: number,
+  channels: number[],
+  largeBody: number,
+): Uint8Array[] {
   const channel = rng.pick(channels);
-  if (rng.chance(damage)) return damagedFrames(rng, channel);
+  if (rng.chance(damage)) return damagedFrames(rng, channel, largeBody);
   const r = rng.next();
   if (r < 0.6) {
     return [methodFrame(channel, tame(rng, randomMethod(rng, rng.pick(CLIENT_METHODS))))];
   }
-  if (r < 0.95) return publishFrames(rng, channel);
+  if (r < 0.95) return publishFrames(rng, channel, largeBody);
   return [frame(spec.FRAME_HEARTBEAT, 0, new Uint8Array(0))];
 }
 
@@ -850,7 +899,7 @@ function tame(rng: Rng, m: Method): Method {
 }
 
 /** Damaged, misplaced or random frames. */
-function damagedFrames(rng: Rng, channel: number): Uint8Array[] {
+function damagedFrames(rng: Rng, channel: number, largeBody: number): Uint8Array[] {
   if (rng.chance(0.2)) channel = rng.pick([0, 3, 65535, rng.int(0, 65535)]);
   switch (rng.int(0, 9)) {
     case 0:
@@ -860,7 +909,7 @@ function damagedFrames(rng: Rng, channel: number): Uint8Array[] {
     }
     case 2:
     case 3: {
-      const frames = publishFrames(rng, channel);
+      const frames = publishFrames(rng, channel, largeBody);
       const k = rng.int(0, frames.length - 1);
       frames[k] = rng.chance(0.5) ? mutate(rng, frames[k]) : frames[k].slice(0, 0);
       return frames;
@@ -900,11 +949,11 @@ function headerPayload(rng: Rng, bodySize: number): Uint8Array {
 }
 
 /** basic.publish, a content header and the body, split into one or more body frames. */
-function publishFrames(rng: Rng, channel: number): Uint8Array[] {
+function publishFrames(rng: Rng, channel: number, largeBody: number): Uint8Array[] {
   const m = randomMethod(rng, spec.BASIC_PUBLISH) as spec.BasicPublish;
   m.immediate = rng.chance(0.05);
   if (rng.chance(0.7)) m.exchange = rng.pick(["", "amq.direct", "amq.topic", "amq.fanout"]);
-  const size = rng.chance(0.1) ? rng.int(5000, 20000) : rng.size(300);
+  const size = rng.chance(0.1) ? rng.int(5000, largeBody) : rng.size(300);
   const out = [
     methodFrame(channel, m),
     frame(spec.FRAME_HEADER, channel, headerPayload(rng, size)),
@@ -919,7 +968,7 @@ function publishFrames(rng: Rng, channel: number): Uint8Array[] {
 }
 
 /** The protocol header and handshake frames, with one or more of them damaged or odd. */
-function badHandshake(rng: Rng): Uint8Array[] {
+function badHandshake(rng: Rng, largeBody: number): Uint8Array[] {
   const startOk: Method = {
     id: spec.CONNECTION_START_OK,
     clientProperties: rng.chance(0.5) ? randomTable(rng) : { product: "fuzz" },
@@ -955,6 +1004,6 @@ function badHandshake(rng: Rng): Uint8Array[] {
     frames[k] = mutate(rng, frames[k]);
   }
   if (rng.chance(0.3)) frames.splice(rng.int(1, frames.length - 1), 1);
-  if (rng.chance(0.3)) frames.push(...stepFrames(rng, 0.3, [1]));
+  if (rng.chance(0.3)) frames.push(...stepFrames(rng, 0.3, [1], largeBody));
   return frames;
 }

@@ -240,6 +240,7 @@ export async function startInProcess(options: Partial<ServerOptions> = {}): Prom
     hostname: "127.0.0.1",
     logLevel: "error",
     management: { enabled: true, port: 0, ip: "127.0.0.1" },
+    prometheus: { enabled: false, port: 0, ip: "127.0.0.1", perObject: false },
     ...options,
   });
   return {

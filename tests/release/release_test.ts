@@ -5,7 +5,8 @@
  *   compile` bakes in (scripts/permissions.ts) and read access to the repository denied, so the
  *   module graph is static (the UI and its assets are embedded, no source file is read at run
  *   time) and the permission list suffices: the UI, the management API, an AMQP round trip with
- *   amqplib, `broker status` and a graceful SIGTERM.
+ *   amqplib, `broker status` and a graceful SIGTERM; and the interop tests that take their broker
+ *   from TEST_AMQP_URL pass against it.
  * - `--help` of every command exits 0 with its usage; `--version` prints version and commit.
  * - The Dockerfile (parsed: no Docker engine here) passes the CLI flags it accepts, exposes its
  *   default ports and agrees with itself on the data dir; the compose example's config loads.
@@ -79,32 +80,75 @@ async function withTempDirs<T>(fn: (cwd: string, dataDir: string) => Promise<T>)
 }
 
 /**
+ * Starts `serve` from `cwd` on loopback ports with `launcher`, in a clean environment, and waits
+ * for its AMQP and management listeners. The Prometheus listener, which has no flag, is put on a
+ * free loopback port too, by a config file in `cwd` (RabbitMQ's 15692 on all interfaces would
+ * clash between brokers started side by side).
+ */
+async function startServe(
+  launcher: Launcher,
+  cwd: string,
+  dataDir: string,
+  logLevel = "info",
+): Promise<{ broker: ChildBroker; adminPort: number; metricsPort: number }> {
+  const port = freePort();
+  const adminPort = freePort();
+  const metricsPort = freePort();
+  const config = `${cwd}/rabbitmq.conf`;
+  await Deno.writeTextFile(
+    config,
+    `prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = ${metricsPort}\n`,
+  );
+  const process = new Deno.Command(launcher.program, {
+    args: [
+      ...launcher.prefix,
+      ...["serve", "--config", config, "--port", String(port), "--bind", "127.0.0.1"],
+      ...["--admin-port", String(adminPort), "--admin-bind", "127.0.0.1"],
+      ...["--data-dir", dataDir, "--log-level", logLevel],
+    ],
+    cwd,
+    clearEnv: true,
+    env: CLEAN_ENV,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const broker = new ChildBroker(process, port, dataDir);
+  try {
+    await broker.waitForLog(/AMQP listener started/, 15_000);
+    await broker.waitForLog(/management HTTP API started/, 5_000);
+  } catch (err) {
+    await broker.stop();
+    throw err;
+  }
+  return { broker, adminPort, metricsPort };
+}
+
+/** docker stop: SIGTERM is a graceful shutdown with exit code 0, and no permission was missing. */
+async function stopGracefully(broker: ChildBroker): Promise<void> {
+  broker.kill("SIGTERM");
+  const exited = await broker.waitExit(10_000);
+  assert.equal(exited.code, 0, broker.output);
+  assert.match(broker.output, /stopped/);
+  assert.doesNotMatch(broker.output, PERMISSION_ERROR);
+}
+
+/**
  * Starts `serve` from `cwd` on loopback ports, checks the UI, the management API, an AMQP round
  * trip and `status` (all with the same launcher), then stops it with SIGTERM.
  */
 async function serveAndCheck(launcher: Launcher): Promise<void> {
   await withTempDirs(async (cwd, dataDir) => {
-    const port = freePort();
-    const adminPort = freePort();
-    const process = new Deno.Command(launcher.program, {
-      args: [
-        ...launcher.prefix,
-        ...["serve", "--port", String(port), "--bind", "127.0.0.1"],
-        ...["--admin-port", String(adminPort), "--admin-bind", "127.0.0.1"],
-        ...["--data-dir", dataDir, "--log-level", "info"],
-      ],
-      cwd,
-      clearEnv: true,
-      env: CLEAN_ENV,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const broker = new ChildBroker(process, port, dataDir);
+    const { broker, adminPort, metricsPort } = await startServe(launcher, cwd, dataDir);
     try {
-      await broker.waitForLog(/AMQP listener started/, 15_000);
-      await broker.waitForLog(/management HTTP API started/, 5_000);
       const http = `http://127.0.0.1:${adminPort}`;
+
+      // The Prometheus endpoint, where this build has one (it logs that it started).
+      if (/Prometheus metrics started/.test(broker.output)) {
+        const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+        assert.equal(metrics.status, 200, "GET /metrics");
+        assert.match(await metrics.text(), /^# (HELP|TYPE) /m, "GET /metrics");
+      }
 
       // The UI: the page and every embedded asset, byte for byte.
       for (const [path, asset] of Object.entries(UI_ASSETS)) {
@@ -152,18 +196,29 @@ async function serveAndCheck(launcher: Launcher): Promise<void> {
       assert.equal(status.code, 0, status.stderr);
       assert.equal(JSON.parse(status.stdout).running, true);
 
-      // docker stop: SIGTERM is a graceful shutdown with exit code 0.
-      broker.kill("SIGTERM");
-      const exited = await broker.waitExit(10_000);
-      assert.equal(exited.code, 0, broker.output);
-      assert.match(broker.output, /stopped/);
-      assert.doesNotMatch(broker.output, PERMISSION_ERROR);
+      await stopGracefully(broker);
       assert.ok((await Deno.stat(`${dataDir}/metadata.db`)).isFile);
     } finally {
       await broker.stop();
     }
   });
 }
+
+/**
+ * The interop test files that take their broker from TEST_AMQP_URL (tests/helpers/broker.ts) and
+ * need nothing else of it (no in-process hooks, no rabbitmqctl): amqplib, @cloudamqp/amqp-client,
+ * pika and kombu against the model, content, RabbitMQ's extensions and the tutorials.
+ */
+const URL_INTEROP_TESTS = [
+  "amqplib_basic_test.ts",
+  "amqplib_model_test.ts",
+  "content_test.ts",
+  "extensions_test.ts",
+  "ttl_dlx_test.ts",
+  "priority_expiry_test.ts",
+  "direct_reply_to_test.ts",
+  "pika_tutorials_test.ts",
+];
 
 /** The commands the top-level help lists. */
 function commandsIn(help: string): string[] {
@@ -173,6 +228,40 @@ function commandsIn(help: string): string[] {
 
 Deno.test("release: serves from another cwd with only the release permissions, source unreadable", async () => {
   await serveAndCheck(FROM_SOURCE);
+});
+
+Deno.test("release: the interop tests pass against a broker with only the release permissions", async () => {
+  await withTempDirs(async (cwd, dataDir) => {
+    // debug: the broker logs each connection it opens, so the run is seen to have used it.
+    const { broker } = await startServe(FROM_SOURCE, cwd, dataDir, "debug");
+    try {
+      const run = await new Deno.Command(Deno.execPath(), {
+        // Type-checked by `deno task check` already.
+        args: [
+          "test",
+          "-A",
+          "--no-check",
+          ...URL_INTEROP_TESTS.map((f) => `${ROOT}/tests/interop/${f}`),
+        ],
+        cwd: ROOT,
+        clearEnv: true,
+        env: { ...CLEAN_ENV, TEST_AMQP_URL: broker.url },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      const report = dec.decode(run.stdout) + dec.decode(run.stderr);
+      assert.equal(run.code, 0, `the interop tests failed:\n${report.slice(-6000)}`);
+      const passed = Number(report.match(/\bok \| (\d+) passed/)?.[1] ?? 0);
+      assert.ok(passed > 0, `no interop test passed:\n${report.slice(-2000)}`);
+      const opened = broker.output.match(/connection opened/g)?.length ?? 0;
+      assert.ok(opened > 0, "the interop tests did not connect to the release broker");
+      await stopGracefully(broker);
+    } finally {
+      await broker.stop();
+    }
+  });
 });
 
 Deno.test("release: the default data dir is ./data in the working directory", async () => {

@@ -35,7 +35,9 @@ function alarms(ctx: Ctx, reason: string): Response {
 }
 
 function ports(ctx: Ctx): number[] {
-  const amqp = (ctx.service.nodeStatus().listeners as string[]).map((a) => splitAddress(a).port);
+  const status = ctx.service.nodeStatus();
+  const amqp = [...status.listeners as string[], ...status.tls_listeners as string[]]
+    .map((a) => splitAddress(a).port);
   return [...amqp, ctx.info.port];
 }
 

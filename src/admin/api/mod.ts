@@ -15,6 +15,7 @@ import * as vhosts from "./vhosts.ts";
 import * as permissions from "./permissions.ts";
 import * as definitions from "./definitions.ts";
 import * as policies from "./policies.ts";
+import * as vhostLimits from "./vhost_limits.ts";
 
 export function registerApi(r: Router): void {
   for (
@@ -34,6 +35,7 @@ export function registerApi(r: Router): void {
       permissions,
       definitions,
       policies,
+      vhostLimits,
     ]
   ) m.register(r);
 }

@@ -31,12 +31,16 @@ function overview(ctx: Ctx): Response {
   const lengthsRange = rangeOf(url, "lengths");
   const node = service.nodeName;
   const status = service.nodeStatus();
-  const listeners = (status.listeners as string[]).map((a) => ({
+  const listener = (protocol: string) => (a: string) => ({
     node,
-    protocol: "amqp",
+    protocol,
     ...splitAddress(a),
     socket_opts: {},
-  }));
+  });
+  const listeners = [
+    ...(status.listeners as string[]).map(listener("amqp")),
+    ...(status.tls_listeners as string[]).map(listener("amqp/ssl")),
+  ];
   return objectResponse({
     management_version: RABBITMQ_COMPAT_VERSION,
     rates_mode: "basic",
