@@ -129,7 +129,7 @@ start_ours() {
   local d="$TMP/ours"
   rm -rf "$d"
   mkdir -p "$d/data"
-  setsid "$DENO" run -A "$ROOT/main.ts" serve --port "$OUR_PORT" --bind 127.0.0.1 \
+  setsid "$DENO" run -A --v8-flags=--expose-gc "$ROOT/main.ts" serve --port "$OUR_PORT" --bind 127.0.0.1 \
     --admin-port "$((OUR_PORT + 10000))" --admin-bind 127.0.0.1 \
     --metrics-port "$((OUR_PORT + 10001))" --metrics-bind 127.0.0.1 \
     --data-dir "$d/data" --log-level warn \

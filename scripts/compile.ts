@@ -20,7 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { BROKER_PERMISSIONS } from "./permissions.ts";
+import { BROKER_PERMISSIONS, BROKER_V8_FLAGS } from "./permissions.ts";
 
 /** The targets built when none is named. */
 export const DEFAULT_TARGETS: readonly string[] = [
@@ -117,7 +117,16 @@ async function main(args: string[]): Promise<number> {
       const output = `${outDir}/broker-${target}`;
       console.error(`compiling ${output} (commit ${commit})`);
       const { code } = await new Deno.Command(Deno.execPath(), {
-        args: ["compile", "--target", target, "--output", output, ...BROKER_PERMISSIONS, "main.ts"],
+        args: [
+          "compile",
+          "--target",
+          target,
+          "--output",
+          output,
+          ...BROKER_PERMISSIONS,
+          ...BROKER_V8_FLAGS,
+          "main.ts",
+        ],
         cwd: ROOT,
         stdout: "inherit",
         stderr: "inherit",

@@ -19,6 +19,7 @@ import { adminMemUsed, type MemorySource, procRss } from "./soak/memory.ts";
 import { formatSoak } from "./soak/report.ts";
 import { runSoak, type SoakOptions } from "./soak/run.ts";
 import { BODY } from "./soak/ledger.ts";
+import { BROKER_V8_FLAGS } from "./permissions.ts";
 
 const USAGE = `Usage: deno task soak -- [options]
 
@@ -69,6 +70,7 @@ async function startOwnBroker(): Promise<{ broker: Broker; uri: string; dir: str
     Deno.execPath(),
     "run",
     "-A",
+    ...BROKER_V8_FLAGS,
     MAIN,
     "serve",
     "--bind",

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AMQPClient } from "@cloudamqp/amqp-client";
+import { socketFloor } from "./socket_floor.ts";
 import { closeQuietly, connect, now, readVm, round, sleep } from "./util.ts";
 
 /** What the connection scenario measured. */
@@ -18,6 +19,8 @@ export interface ConnectionsResult {
   /** (after − before) / opened, in KiB. */
   rssPerConnectionKiB: number;
   openSeconds: number;
+  /** RSS per idle connection of a bare Deno server (scripts/bench/socket_floor.ts). */
+  bareDenoServerKiB: number;
   errors: string[];
 }
 
@@ -55,6 +58,8 @@ export async function runConnections(
   }
   await sleep(1000);
   const afterClose = readVm(brokerPid) ?? 0;
+  // What Deno itself needs per idle socket, measured the same way: the floor for any Deno server.
+  const floor = await socketFloor(Math.min(count, 1000));
   return {
     kind: "connections",
     connections: count,
@@ -65,6 +70,7 @@ export async function runConnections(
     rssAfterCloseKiB: afterClose,
     rssPerConnectionKiB: round((after - before) / Math.max(1, clients.length), 1),
     openSeconds: round(openSeconds, 2),
+    bareDenoServerKiB: floor.rssPerConnectionKiB,
     errors,
   };
 }

@@ -44,6 +44,7 @@ export function formatResult(r: Record<string, unknown>): string {
         `${r.rssBeforeKiB} / ${r.rssAfterKiB} / ${r.rssAfterCloseKiB}`,
       );
       add("RSS per connection (KiB)", r.rssPerConnectionKiB);
+      add("bare Deno server (KiB/conn)", r.bareDenoServerKiB);
       break;
     case "queues":
       add("queues", r.queues);

@@ -188,7 +188,16 @@ memRow("peak RSS MiB (VmHWM)", (rs) => {
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells: string[]) =>
   cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
-console.log(`medians of ${rounds} round(s); client: ${rows[0]?.client ?? "?"}`);
+const clients = new Map<string, Set<string>>();
+for (const r of rows) {
+  if (typeof r.client !== "string") continue;
+  const set = clients.get(r.client) ?? new Set<string>();
+  clients.set(r.client, set.add(String(r.scenario)));
+}
+console.log(`medians of ${rounds} round(s)`);
+for (const [client, scenarios] of clients) {
+  console.log(`client: ${client} (${[...scenarios].join(", ")})`);
+}
 console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const row of table) console.log(line(row));

@@ -192,14 +192,16 @@ const slots: (string | undefined)[] = new Array(SLOTS).fill(undefined);
 export function decodeShortString(buf: Uint8Array, start: number, end: number): string {
   const len = end - start;
   if (len > MAX_CACHED) return decodeText(buf, start, end);
-  let h = 0x811c9dc5 ^ len;
-  let ascii = 0;
-  for (let i = start; i < end; i++) {
-    const b = buf[i];
-    ascii |= b;
-    h = Math.imul(h ^ b, 0x01000193);
+  // The slot comes from the length and the first and last bytes (names differ mostly at their
+  // ends: "orders.eu" / "orders.us", "k1" / "k2"); a hit is then confirmed byte by byte, which
+  // also checks that the bytes are ASCII (cached strings are).
+  let h = len;
+  if (len > 0) {
+    h = Math.imul(h ^ buf[start], 0x01000193);
+    h = Math.imul(h ^ buf[end - 1], 0x01000193);
+    if (len > 2) h = Math.imul(h ^ ((buf[end - 2] << 8) | buf[start + 1]), 0x01000193);
+    if (len > 4) h = Math.imul(h ^ ((buf[end - 3] << 8) | buf[end - 4]), 0x01000193);
   }
-  if (ascii > 0x7f) return decodeText(buf, start, end);
   const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
   const cached = slots[slot];
   if (cached !== undefined && cached.length === len) {
@@ -207,6 +209,7 @@ export function decodeShortString(buf: Uint8Array, start: number, end: number): 
     while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
     if (i === len) return cached;
   }
+  for (let i = start; i < end; i++) if (buf[i] > 0x7f) return decodeText(buf, start, end);
   const text = decodeText(buf, start, end);
   slots[slot] = text;
   return text;

@@ -59,6 +59,8 @@ export class Exchange {
   private readonly direct = new Map<string, Map<Destination, number>>();
   private readonly fanout = new Map<Destination, number>();
   private readonly topic = new TopicTrie<Destination>();
+  /** Bindings from this exchange to other exchanges. */
+  private exchangeBindings = 0;
   /** Exchange-to-exchange bindings that have this exchange as destination (for deletion). */
   readonly inbound = new Set<Binding>();
 
@@ -100,6 +102,14 @@ export class Exchange {
     return this.options.autoDelete;
   }
 
+  /**
+   * Whether {@link route} alone gives every queue a message reaches: no exchange-to-exchange
+   * binding to follow and no alternate exchange to fall back on.
+   */
+  get routesToQueuesOnly(): boolean {
+    return this.exchangeBindings === 0 && this.alternate === undefined;
+  }
+
   get internal(): boolean {
     return this.options.internal;
   }
@@ -110,6 +120,7 @@ export class Exchange {
     if (this.bindings.has(key)) return undefined;
     const binding: Binding = { source: this, destination, routingKey, arguments: args };
     this.bindings.set(key, binding);
+    if (destination instanceof Exchange) this.exchangeBindings++;
     switch (this.type) {
       case "direct": {
         let dests = this.direct.get(routingKey);
@@ -155,6 +166,7 @@ export class Exchange {
   private removeBinding(key: string, binding: Binding): void {
     this.bindings.delete(key);
     const { destination, routingKey } = binding;
+    if (destination instanceof Exchange) this.exchangeBindings--;
     switch (this.type) {
       case "direct": {
         const dests = this.direct.get(routingKey)!;

@@ -40,9 +40,9 @@ export class Message {
     if (this.stored) this.bodyBytes = null;
   }
 
-  /** delivery_mode 2 (decodes the properties, so call it only when it matters). */
+  /** delivery_mode 2, read from the raw property bytes (nothing decoded). */
   get persistent(): boolean {
-    return this.props.deliveryMode === 2;
+    return rawDeliveryMode(this.properties) === 2;
   }
 
   /** Decoded properties, parsed on first use (routing and delivery never need them). */
@@ -98,6 +98,29 @@ export interface QueuedMessage {
 }
 
 const EXPIRATION_FLAG = 1 << (15 - 7);
+const CONTENT_TYPE_FLAG = 1 << 15;
+const CONTENT_ENCODING_FLAG = 1 << 14;
+const HEADERS_FLAG = 1 << 13;
+const DELIVERY_MODE_FLAG = 1 << 12;
+
+/**
+ * delivery_mode from a content header's raw properties (0 when absent or cut short): only the
+ * three properties before it (content-type, content-encoding, headers) are stepped over by their
+ * length prefixes, so a persistence check per message decodes nothing.
+ */
+export function rawDeliveryMode(props: Uint8Array): number {
+  if (props.length < 2) return 0;
+  const flags = (props[0] << 8) | props[1];
+  if ((flags & DELIVERY_MODE_FLAG) === 0) return 0;
+  let p = 2;
+  if (flags & CONTENT_TYPE_FLAG) p += 1 + (props[p] ?? 0);
+  if (flags & CONTENT_ENCODING_FLAG) p += 1 + (props[p] ?? 0);
+  if (flags & HEADERS_FLAG) {
+    if (p + 4 > props.length) return 0;
+    p += 4 + ((props[p] << 24) | (props[p + 1] << 16) | (props[p + 2] << 8) | props[p + 3]) >>> 0;
+  }
+  return p < props.length ? props[p] : 0;
+}
 
 /** Whether the raw property flags include expiration (checked without decoding the properties). */
 export const hasExpiration = (props: Uint8Array) =>

@@ -481,6 +481,11 @@ export class VHost {
       if (q) out.add(q);
       return;
     }
+    if (ex.routesToQueuesOnly) {
+      // Every destination is a queue: no scratch set, no walk over exchanges.
+      ex.route(msg, out as Set<Destination>);
+      return;
+    }
     // Routing is never re-entered while it runs, so one scratch set serves every call.
     const dests = this.routeScratch;
     dests.clear();

@@ -171,6 +171,7 @@ export class Connection {
         this.readEnd += n;
         if (n === room && this.readBuf.length < MAX_READ_BUFFER) this.growReadBuffer();
         this.recvOct += n;
+        this.server.socketReads++;
         this.lastReceived = Date.now();
         this.process();
         if (this.out.pos > 0) this.flush();

@@ -7,6 +7,7 @@ import { log, setLogFormat, setLogLevel } from "../log.ts";
 import type { LogLevel } from "../log.ts";
 import { Connection } from "./connection.ts";
 import { AlarmMonitor } from "./alarms.ts";
+import { IdleCollector } from "./idle_gc.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_CONFIG } from "../config/types.ts";
 import type { BrokerConfig, ListenerAddress } from "../config/types.ts";
@@ -84,6 +85,9 @@ export class BrokerServer implements LiveServer {
    * raised with a tiny watermark through `alarms.setMemoryHighWatermark`.
    */
   readonly alarms: AlarmMonitor;
+  /** Socket reads by all client connections: the idle collector's sign of traffic. */
+  socketReads = 0;
+  private readonly idleCollector = new IdleCollector(() => this.socketReads).start();
   private closed = false;
   private readonly accepting: Promise<void>[];
 
@@ -174,6 +178,7 @@ export class BrokerServer implements LiveServer {
     }
     for (const c of [...this.connections]) c.terminate();
     this.alarms.close();
+    this.idleCollector.stop();
     await this.messages?.close();
     this.store.close();
   }

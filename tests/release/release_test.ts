@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
-import { BROKER_PERMISSIONS } from "../../scripts/permissions.ts";
+import { BROKER_PERMISSIONS, BROKER_V8_FLAGS } from "../../scripts/permissions.ts";
 import { ChildBroker, freePort } from "../helpers/child_broker.ts";
 import { UI_ASSETS } from "../../src/admin/ui/assets.ts";
 import { DEFAULT_CONFIG } from "../../src/config/types.ts";
@@ -32,7 +32,7 @@ type Launcher = { program: string; prefix: string[] };
 /** `deno run` with the release permissions; reading the repository is denied. */
 const FROM_SOURCE: Launcher = {
   program: Deno.execPath(),
-  prefix: ["run", ...BROKER_PERMISSIONS, `--deny-read=${ROOT}`, MAIN],
+  prefix: ["run", ...BROKER_PERMISSIONS, ...BROKER_V8_FLAGS, `--deny-read=${ROOT}`, MAIN],
 };
 
 /**
