@@ -115,21 +115,11 @@ export class Writer {
     // Worst case 3 bytes per UTF-16 unit; encodeInto writes in place, without allocating.
     this.ensure(1 + s.length * 3);
     const start = this.pos;
-    if (s.length <= 64) {
-      // Names and routing keys are mostly short ASCII: copying the characters costs less than
-      // the call into the encoder. The first non-ASCII character falls back to encodeInto.
-      const buf = this.buf;
-      let i = 0;
-      for (; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) break;
-        buf[start + 1 + i] = c;
-      }
-      if (i === s.length) {
-        buf[start] = i;
-        this.pos = start + 1 + i;
-        return;
-      }
+    const ascii = s.length <= 64 ? copyAscii(s, this.buf, start + 1) : -1;
+    if (ascii >= 0) {
+      this.buf[start] = ascii;
+      this.pos = start + 1 + ascii;
+      return;
     }
     const { written } = utf8.encodeInto(s, this.buf.subarray(start + 1));
     if (written > 255) throw new RangeError(`short string of ${written} bytes (max 255)`);
@@ -158,4 +148,18 @@ export class Writer {
   patchLong(at: number, v: number): void {
     this.view.setUint32(at, v);
   }
+}
+
+/**
+ * Copies `s` into `buf` at `at` when it is all ASCII and returns its length, else -1 (the caller
+ * falls back to a TextEncoder). Names and routing keys are mostly short ASCII, and copying their
+ * characters costs less than the call into the encoder.
+ */
+export function copyAscii(s: string, buf: Uint8Array, at: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    buf[at + i] = c;
+  }
+  return s.length;
 }

@@ -20,6 +20,7 @@
 import { crc32 } from "./crc32.ts";
 import { log } from "../log.ts";
 import { internProperties } from "../broker/message.ts";
+import { copyAscii } from "../amqp/writer.ts";
 
 export const RECORD_PUBLISH = 1;
 export const RECORD_SETTLE = 2;
@@ -404,22 +405,12 @@ export class MessageLog {
   }
 
   private shortstr(s: string): void {
-    const buf = this.buf;
     const at = this.pos;
-    let i = 0;
-    // ASCII names (the usual case) are copied; anything else goes through the encoder.
-    for (; i < s.length && i < 255; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) break;
-      buf[at + 1 + i] = c;
-    }
-    if (i === s.length) {
-      buf[at] = i;
-      this.pos = at + 1 + i;
-      return;
-    }
-    const { written } = enc.encodeInto(s, buf.subarray(at + 1, at + 256));
-    buf[at] = written;
+    const ascii = s.length <= 255 ? copyAscii(s, this.buf, at + 1) : -1;
+    const written = ascii >= 0
+      ? ascii
+      : enc.encodeInto(s, this.buf.subarray(at + 1, at + 256)).written;
+    this.buf[at] = written;
     this.pos = at + 1 + written;
   }
 
