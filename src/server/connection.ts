@@ -171,7 +171,7 @@ export class Connection {
         this.readEnd += n;
         if (n === room && this.readBuf.length < MAX_READ_BUFFER) this.growReadBuffer();
         this.recvOct += n;
-        this.server.socketReads++;
+        this.server.socketIo++;
         this.lastReceived = Date.now();
         this.process();
         if (this.out.pos > 0) this.flush();
@@ -701,6 +701,7 @@ export class Connection {
         let off = 0;
         while (off < data.length) off += await this.socket.write(data.subarray(off));
         this.sendOct += data.length;
+        this.server.socketIo++;
         this.lastSent = Date.now();
         batch.clear();
         if (batch.buf.length > 4 * 1024 * 1024) this.spare = new Writer(MIN_OUTPUT_BUFFER);

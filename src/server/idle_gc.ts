@@ -5,7 +5,7 @@
  * memory reducer compacts that heap some seconds later, in one pause of 25–45 ms (measured with
  * --trace-gc after 2 M msgs/s of fanout) — and if traffic has resumed by then, every message in
  * flight waits through it: that pause was most of our p99 latency at 2,000 msg/s. Collecting at
- * once while no client is sending anything costs the same pause with nobody waiting, and gives
+ * once while no socket is being read or written costs the same pause with nobody waiting, and gives
  * the memory back sooner. It needs V8's `gc()`, exposed by `--v8-flags=--expose-gc` (the serve
  * task and the compiled binary pass it); without it this does nothing.
  */
@@ -26,7 +26,7 @@ export class IdleCollector {
   private lastActivity = -1;
   private heapAfterLast = 0;
   /**
-   * `activity` changes whenever clients send anything (e.g. a count of socket reads); `gc` is
+   * `activity` changes whenever there is traffic (a count of socket reads and writes); `gc` is
    * V8's when exposed; `heapTotal` reads the heap's size.
    */
   constructor(
@@ -59,7 +59,7 @@ export class IdleCollector {
     const activity = this.activity();
     if (activity !== this.lastActivity) {
       this.lastActivity = activity;
-      return; // clients sent something within the last interval
+      return; // traffic within the last interval
     }
     const heap = this.heapTotal();
     if (heap - this.heapAfterLast < MIN_GROWTH_BYTES) {

@@ -85,9 +85,12 @@ export class BrokerServer implements LiveServer {
    * raised with a tiny watermark through `alarms.setMemoryHighWatermark`.
    */
   readonly alarms: AlarmMonitor;
-  /** Socket reads by all client connections: the idle collector's sign of traffic. */
-  socketReads = 0;
-  private readonly idleCollector = new IdleCollector(() => this.socketReads).start();
+  /**
+   * Socket reads and writes by all client connections: the idle collector's sign of traffic
+   * (writes too, so that draining a backlog to consumers that send nothing back is not "idle").
+   */
+  socketIo = 0;
+  private readonly idleCollector = new IdleCollector(() => this.socketIo).start();
   private closed = false;
   private readonly accepting: Promise<void>[];
 
