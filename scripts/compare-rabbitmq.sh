@@ -114,6 +114,7 @@ start_rmq() {
 
 stop_rmq() {
   [ -n "$RMQ_PID" ] || return 0
+  kill -CONT "$RMQ_PID" 2>/dev/null || true
   kill -TERM "$RMQ_PID" 2>/dev/null || true
   local i
   for i in $(seq 1 300); do
@@ -151,6 +152,7 @@ start_ours() {
 
 stop_ours() {
   [ -n "$OUR_PID" ] || return 0
+  kill -CONT "$OUR_PID" 2>/dev/null || true
   kill -TERM "$OUR_PID" 2>/dev/null || true
   local i
   for i in $(seq 1 300); do
@@ -172,14 +174,20 @@ trap 'exit 130' INT TERM
 
 # --- one benchmark run -----------------------------------------------------------------------
 run_one() { # target round scenario
-  local target=$1 round=$2 scenario=$3 port pid line rc
-  if [ "$target" = ours ]; then port=$OUR_PORT pid=$OUR_PID; else port=$RMQ_PORT pid=$RMQ_PID; fi
+  local target=$1 round=$2 scenario=$3 port pid other line rc
+  if [ "$target" = ours ]; then port=$OUR_PORT pid=$OUR_PID other=$RMQ_PID; else
+    port=$RMQ_PORT pid=$RMQ_PID other=$OUR_PID
+  fi
+  # The other broker is paused (SIGSTOP) while this one is measured: each runs alone on the
+  # machine's cores (an Erlang VM keeps its schedulers spinning for a while after work).
+  [ -n "$other" ] && kill -STOP "$other" 2>/dev/null
   set +e
   line=$(timeout 420 "$DENO" run -A "$ROOT/scripts/bench.ts" \
     --uri "amqp://guest:guest@127.0.0.1:$port/" --scenario "$scenario" \
     --duration "$DURATION" --broker-pid "$pid" --json --label "$target/$round" \
     2>>"$TMP/bench-stderr.log")
   rc=$?
+  [ -n "$other" ] && kill -CONT "$other" 2>/dev/null
   set -e
   if [ -n "$line" ] && [ "$rc" -ne 1 ]; then
     echo "$line" >>"$RESULTS"
