@@ -24,7 +24,8 @@ export interface Action {
   usage: string;
   /** Positional argument names, in order; a trailing `?` marks an optional one. */
   positionals: string[];
-  options?: Record<string, { type: "string" | "boolean"; help: string }>;
+  /** `value` names a string option's argument in the help (default: the option's name). */
+  options?: Record<string, { type: "string" | "boolean"; help: string; value?: string }>;
   /** Builds the control operation from parsed arguments; undefined result = nothing printed. */
   op(
     p: Record<string, string>,
@@ -37,6 +38,16 @@ export interface Action {
 }
 
 /** A command made of named actions sharing --data-dir and --format handling. */
+/** `  --tags TAGS          help`: a string option shows the name of its argument. */
+function optionLine(name: string, o: { type: string; help: string; value?: string }): string {
+  const flag = o.type === "string"
+    ? `--${name} ${o.value ?? name.toUpperCase().replaceAll("-", "_")}`
+    : `--${name}`;
+  return flag.length < 20
+    ? `  ${flag.padEnd(21)}${o.help}`
+    : `  ${flag}\n${" ".repeat(23)}${o.help}`;
+}
+
 export function commandGroup(
   name: string,
   summary: string,
@@ -55,7 +66,7 @@ export function commandGroup(
       DATA_DIR_HELP,
       "  --format FORMAT      table or json, for listings (default table)",
       ...Object.values(actions).flatMap((a) =>
-        Object.entries(a.options ?? {}).map(([k, v]) => `  --${k.padEnd(19)}${v.help}`)
+        Object.entries(a.options ?? {}).map(([k, v]) => optionLine(k, v))
       ).filter((v, i, all) => all.indexOf(v) === i),
       "  -h, --help           show this help",
       "",

@@ -7,6 +7,8 @@ export function isOutputFormat(v: string): v is OutputFormat {
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return "";
+  // A list of names (user tags) reads as rabbitmqctl prints it: [administrator, management].
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return `[${v.join(", ")}]`;
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }

@@ -26,8 +26,8 @@ export const policyCommand = commandGroup("policy", "manage policies", {
       "set NAME PATTERN DEFINITION_JSON [--apply-to queues|exchanges|all] [--priority N] [--vhost /]",
     positionals: ["name", "pattern", "definition"],
     options: {
-      "apply-to": { type: "string", help: "queues, exchanges or all (default all)" },
-      priority: { type: "string", help: "the policy's priority (default 0)" },
+      "apply-to": { type: "string", value: "KIND", help: "queues, exchanges or all (default all)" },
+      priority: { type: "string", value: "N", help: "the policy's priority (default 0)" },
       vhost: VHOST,
     },
     op: (p, o) => [

@@ -39,7 +39,9 @@ export const vhostCommand = commandGroup("vhost", "manage virtual hosts", {
   add: {
     usage: "add NAME [--description TEXT]",
     positionals: ["name"],
-    options: { description: { type: "string", help: "a description for the vhost" } },
+    options: {
+      description: { type: "string", value: "TEXT", help: "a description for the vhost" },
+    },
     op: (p, o) => ["vhost.add", { name: p.name, description: o.description ?? "" }],
     done: (p) => `vhost '${p.name}' added`,
   },
@@ -61,10 +63,12 @@ export const vhostCommand = commandGroup("vhost", "manage virtual hosts", {
     options: {
       "max-connections": {
         type: "string",
+        value: "N",
         help: "most client connections on NAME (0: none; -1 or none: no limit)",
       },
       "max-queues": {
         type: "string",
+        value: "N",
         help: "most queues in NAME, exclusive ones too (0: none; -1 or none: no limit)",
       },
       clear: { type: "boolean", help: "remove every limit of NAME" },

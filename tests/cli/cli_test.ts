@@ -129,7 +129,7 @@ Deno.test("offline: user add, list, passwd, tags, delete", async () => {
     const lines = table.stdout.trim().split("\n");
     assert.match(lines[0], /^name\s+tags$/);
     assert.match(lines[1], /^alice\s+\[\]$/);
-    assert.match(lines[2], /^guest\s+\["administrator"\]$/);
+    assert.match(lines[2], /^guest\s+\[administrator\]$/);
 
     const del = await expectCode(d, 0, ["user", "delete", "alice"]);
     assert.equal(del.stdout.trim(), "user 'alice' deleted");

@@ -132,7 +132,7 @@ Deno.test("vhost limits: refusals exit 1, usage errors 2", async () => {
       help.stdout,
       /limits \[NAME\] \[--max-connections N\] \[--max-queues N\] \[--clear\]/,
     );
-    assert.match(help.stdout, /--max-connections\s+most client connections on NAME/);
+    assert.match(help.stdout, /--max-connections N\s+most client connections on NAME/);
     assert.match(help.stdout, /--clear\s+remove every limit of NAME/);
   });
 });
