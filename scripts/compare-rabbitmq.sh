@@ -112,16 +112,21 @@ start_rmq() {
   [ -n "$RMQ_PID" ] || { echo "cannot find RabbitMQ's beam.smp" >&2; return 1; }
 }
 
-stop_rmq() {
-  [ -n "$RMQ_PID" ] || return 0
-  kill -CONT "$RMQ_PID" 2>/dev/null || true
-  kill -TERM "$RMQ_PID" 2>/dev/null || true
-  local i
+# Resumes (it may be paused), asks to stop (SIGTERM), waits up to 30 s, then kills.
+stop_pid() {
+  local pid=$1 i
+  [ -n "$pid" ] || return 0
+  kill -CONT "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 300); do
-    kill -0 "$RMQ_PID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -KILL "$RMQ_PID" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+stop_rmq() {
+  stop_pid "$RMQ_PID"
   RMQ_PID=""
 }
 
@@ -151,15 +156,7 @@ start_ours() {
 }
 
 stop_ours() {
-  [ -n "$OUR_PID" ] || return 0
-  kill -CONT "$OUR_PID" 2>/dev/null || true
-  kill -TERM "$OUR_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 300); do
-    kill -0 "$OUR_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$OUR_PID" 2>/dev/null || true
+  stop_pid "$OUR_PID"
   OUR_PID=""
 }
 

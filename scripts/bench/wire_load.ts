@@ -144,7 +144,7 @@ export async function openWireProducer(
     const multiple = (view.getUint8(s + 12) & 1) === 1;
     const n = multiple ? tag - acked : 1;
     if (multiple) acked = tag;
-    else if (tag > acked && tag === acked + 1) acked = tag;
+    else if (tag === acked + 1) acked = tag;
     outstanding -= n;
     if (mid === M.ACK) c.confirmed += n;
     else c.nacked += n;
